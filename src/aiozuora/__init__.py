@@ -1,0 +1,44 @@
+"""aiozuora: an async SDK for Zuora's Mass Updater (mass action) REST API."""
+
+from ._errors import (
+    APIError,
+    AuthenticationError,
+    InvalidRequestError,
+    MassActionNotStoppableError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProtocolError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    WaitTimeoutError,
+    ZuoraError,
+)
+from ._models import MassAction, MassActionStatus, RowOutcome, StopOutcome
+from ._policies import DEFAULT_WAIT_TIMEOUT, PollPolicy, RetryPolicy
+from ._track_id import track_id
+from ._version import __version__
+
+__all__ = [
+    "DEFAULT_WAIT_TIMEOUT",
+    "APIError",
+    "AuthenticationError",
+    "InvalidRequestError",
+    "MassAction",
+    "MassActionNotStoppableError",
+    "MassActionStatus",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PollPolicy",
+    "ProtocolError",
+    "RateLimitError",
+    "RetryPolicy",
+    "RowOutcome",
+    "ServerError",
+    "StopOutcome",
+    "TransportError",
+    "WaitTimeoutError",
+    "ZuoraError",
+    "__version__",
+    "track_id",
+]

@@ -1,0 +1,64 @@
+"""Fixtures shared by the test suite: a real simulator on loopback, a client
+talking to it, and the OpenTelemetry SDK recording spans in memory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+    InMemorySpanExporter,
+)
+
+from aiozuora import RetryPolicy
+
+#: The folder beside the project that holds Zuora's API facts and schemas. It is
+#: not part of the project: a user's clone may not have it, and tests that need
+#: it skip.
+SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def shared_file(name: str) -> Path:
+    path = SHARED_DIR / name
+    if not path.is_file():
+        pytest.skip(f"{path} is absent: it sits beside the project, not in it")
+    return path
+
+
+@pytest.fixture
+def span_exporter() -> InMemorySpanExporter:
+    return InMemorySpanExporter()
+
+
+@pytest.fixture
+def tracer_provider(span_exporter: InMemorySpanExporter) -> TracerProvider:
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(span_exporter))
+    return provider
+
+
+@pytest.fixture
+def fast_retry() -> RetryPolicy:
+    """A retry policy with the default rules but millisecond delays."""
+    return RetryPolicy(
+        max_attempts=4,
+        initial_backoff=0.001,
+        max_backoff=0.01,
+        deadline=10.0,
+        max_retry_after=0.05,
+    )
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[object]:
+    from aiozuora.simulator import ZuoraSimulator
+
+    async with ZuoraSimulator(
+        pending_seconds=0.05,
+        records_per_second=2000.0,
+        stopping_seconds=0.05,
+    ) as simulator:
+        yield simulator
