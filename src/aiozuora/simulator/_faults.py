@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Literal
 
 __all__ = ["Fault", "FaultBook"]
@@ -41,6 +41,7 @@ class Fault:
     """
 
     status: int | None = 500
+    _: KW_ONLY
     body: str = "json"
     code: str | int | None = None
     message: str | None = None
