@@ -24,12 +24,9 @@ from aiozuora import (
     TransportError,
     ZuoraClient,
 )
+from aiozuora.simulator import Fault
 
 from .conftest import MakeClient, api_requests, closed_port, wait_until
-
-# TODO: drop this guard once the simulator is on main; until then the module
-# cannot run and is skipped rather than failing to import.
-Fault = pytest.importorskip("aiozuora.simulator").Fault
 
 CSV = (
     "Object Key,Object Type,Deferred Revenue Accounting Code\n"
