@@ -559,7 +559,6 @@ class Tenant:
             created_at=self.clock(),
             records=records,
             total=len(records.rows),
-            records_factory=lambda: records,
         )
         return json_response({"bulkKey": action.bulk_key, "success": True})
 
