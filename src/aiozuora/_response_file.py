@@ -109,8 +109,12 @@ class ResponseFile:
             with zipfile.ZipFile(file) as archive:
                 member = _csv_member(archive)
                 return _parse(bulk_key, lambda: archive.open(member))
-        file.seek(0)
-        return _parse(bulk_key, lambda: io.BufferedReader(_Unclosed(file)))
+
+        def reopen() -> IO[bytes]:
+            file.seek(0)
+            return io.BufferedReader(_Unclosed(file))
+
+        return _parse(bulk_key, reopen)
 
     def __iter__(self) -> Iterator[ResponseRow]:
         return self.rows()
