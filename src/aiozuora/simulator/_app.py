@@ -286,7 +286,7 @@ class Tenant:
         try:
             if fault is not None:
                 await self._pause(fault.delay)
-                response = await handler(request)
+            response = await handler(request)
         except BaseException:
             del self._idempotency[key]
             raise
