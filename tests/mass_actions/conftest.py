@@ -7,10 +7,10 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from aiozuora.simulator import ZuoraSimulator
 from opentelemetry.sdk.trace import TracerProvider
 
 from aiozuora import PollPolicy, RetryPolicy, ZuoraClient
+from aiozuora.simulator import ZuoraSimulator
 
 
 class ManualClock:

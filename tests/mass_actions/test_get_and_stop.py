@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from aiozuora.simulator import Fault, ZuoraSimulator
 
 from aiozuora import (
     InvalidRequestError,
@@ -12,6 +11,7 @@ from aiozuora import (
     NotFoundError,
     ZuoraClient,
 )
+from aiozuora.simulator import Fault, ZuoraSimulator
 
 UNKNOWN_KEY = "0123456789abcdef0123456789abcdef"
 BAD_KEYS = ["", "a/b", "../etc", "a.b", "ab%2F", "a b", "ключ", "k" * 65]
@@ -70,7 +70,7 @@ async def test_a_bad_bulk_key_is_refused_before_any_request(
 async def test_stop_of_a_processing_action_lands_once(
     sim: ZuoraSimulator, client: ZuoraClient
 ) -> None:
-    key = sim.seed_action("Processing", total=100_000)
+    key = sim.seed_action("Processing", total=2000, records_per_second=1)
 
     assert await client.mass_actions.stop(key) is None
 
@@ -110,7 +110,9 @@ async def test_stop_of_a_finished_action_raises_not_stoppable(
 async def test_stop_applied_but_answer_lost_then_refused_returns(
     sim: ZuoraSimulator, client: ZuoraClient
 ) -> None:
-    key = sim.seed_action("Processing", total=100_000, stopping_seconds=60)
+    key = sim.seed_action(
+        "Processing", total=2000, records_per_second=1, stopping_seconds=60
+    )
     sim.inject(Fault(drop="after", method="PUT", path="/v1/bulk/*/stop"))
 
     await client.mass_actions.stop(key)
@@ -160,7 +162,7 @@ async def test_stop_of_an_unknown_key_is_not_found_without_a_lookup(
 async def test_a_refusal_while_still_stoppable_is_raised(
     sim: ZuoraSimulator, client: ZuoraClient
 ) -> None:
-    key = sim.seed_action("Processing", total=100_000)
+    key = sim.seed_action("Processing", total=2000, records_per_second=1)
     sim.inject(Fault(200, code="50000030", message="Locked.", method="PUT"))
 
     with pytest.raises(InvalidRequestError) as caught:

@@ -4,7 +4,6 @@ without a file."""
 from __future__ import annotations
 
 import pytest
-from aiozuora.simulator import Fault, ZuoraSimulator
 from opentelemetry.sdk.trace import TracerProvider
 
 from aiozuora import (
@@ -16,6 +15,7 @@ from aiozuora import (
     ServerError,
     ZuoraClient,
 )
+from aiozuora.simulator import Fault, ZuoraSimulator
 
 
 async def test_a_stopped_action_file_has_y_n_and_blank_rows(
@@ -85,7 +85,7 @@ async def test_a_stop_from_pending_has_no_file_and_says_why(
 async def test_other_actions_without_a_file(
     sim: ZuoraSimulator, client: ZuoraClient, status: str, wording: str
 ) -> None:
-    key = sim.seed_action(status, total=10**6)
+    key = sim.seed_action(status, total=2000, records_per_second=1)
 
     with pytest.raises(NoResponseFileError, match=wording):
         await client.mass_actions.response_file(key)

@@ -9,9 +9,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from aiozuora.simulator import Fault, ZuoraSimulator
 
 from aiozuora import MASS_ACTION_TYPES, MassActionStatus, ZuoraClient
+from aiozuora.simulator import Fault, ZuoraSimulator
 
 CSV = (
     b"Object Key,Object Type,Deferred Revenue Accounting Code\r\n"

@@ -8,7 +8,6 @@ import itertools
 import time
 
 import pytest
-from aiozuora.simulator import Fault, ZuoraSimulator
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
@@ -21,6 +20,7 @@ from aiozuora import (
     WaitTimeoutError,
     ZuoraClient,
 )
+from aiozuora.simulator import Fault, ZuoraSimulator
 
 from .conftest import ManualClock, eventually, sdk_tasks
 
@@ -60,14 +60,14 @@ async def test_wait_on_a_final_action_looks_once(
 async def test_stop_and_wait_from_processing_ends_stopped(
     sim: ZuoraSimulator, client: ZuoraClient, poll: PollPolicy
 ) -> None:
-    key = sim.seed_action("Processing", total=100_000, processed=100)
+    key = sim.seed_action("Processing", total=2000, records_per_second=1, processed=100)
 
     action = await client.mass_actions.stop_and_wait(key, timeout=5, poll=poll)
 
     assert action.status is MassActionStatus.STOPPED
-    assert action.total_count == 100_000
+    assert action.total_count == 2000
     assert action.processed_count is not None
-    assert 100 <= action.processed_count < 100_000
+    assert 100 <= action.processed_count < 2000
     assert action.output_url
     assert sim.action(key).stop_requests == 1
 
@@ -128,7 +128,7 @@ async def test_action_completing_just_before_the_stop_is_returned_completed(
 async def test_stop_applied_but_answer_dropped_ends_stopped(
     sim: ZuoraSimulator, client: ZuoraClient, poll: PollPolicy
 ) -> None:
-    key = sim.seed_action("Processing", total=100_000)
+    key = sim.seed_action("Processing", total=2000, records_per_second=1)
     sim.inject(Fault(drop="after", method="PUT", path="/v1/bulk/*/stop"))
 
     action = await client.mass_actions.stop_and_wait(key, timeout=5, poll=poll)
@@ -141,12 +141,12 @@ async def test_stop_applied_but_answer_dropped_ends_stopped(
 @pytest.mark.parametrize(
     "fault",
     [
-        Fault(500, times=4, method="GET"),
-        Fault(503, body="html", times=4, method="GET"),
-        Fault(429, retry_after=0.01, times=4, method="GET"),
-        Fault(drop="before", times=4, method="GET"),
-        Fault(200, body="html", times=4, method="GET"),
-        Fault(200, code="50000061", message="Temporary.", times=4, method="GET"),
+        Fault(500, times=8, method="GET"),
+        Fault(503, body="html", times=8, method="GET"),
+        Fault(429, retry_after=0.01, times=8, method="GET"),
+        Fault(drop="before", times=8, method="GET"),
+        Fault(200, body="html", times=8, method="GET"),
+        Fault(200, code="50000061", message="Temporary.", times=8, method="GET"),
     ],
     ids=["500", "503-html", "429", "dropped", "html-200", "category-61"],
 )
@@ -157,7 +157,7 @@ async def test_a_failed_poll_does_not_end_the_wait(
     fault: Fault,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    key = sim.seed_action("Processing", total=100_000)
+    key = sim.seed_action("Processing", total=2000, records_per_second=1)
     await client.mass_actions.stop(key)
     sim.inject(fault)
 
@@ -165,14 +165,17 @@ async def test_a_failed_poll_does_not_end_the_wait(
         action = await client.mass_actions.wait(key, timeout=5, poll=poll)
 
     assert action.status is MassActionStatus.STOPPED
-    assert fault.hits == 4  # the session layer's four attempts of one poll
+    # More faulty answers than the session layer's attempts at one poll.
+    assert fault.hits == 8
     assert any("polling goes on" in r.getMessage() for r in caplog.records)
 
 
 async def test_retry_after_on_a_failed_poll_is_honoured(
     sim: ZuoraSimulator, client: ZuoraClient
 ) -> None:
-    key = sim.seed_action("Processing", total=100_000, stopping_seconds=0.01)
+    key = sim.seed_action(
+        "Processing", total=2000, records_per_second=1, stopping_seconds=0.01
+    )
     await client.mass_actions.stop(key)
     sim.inject(Fault(429, retry_after=0.3, times=4, method="GET"))
     quick = PollPolicy(initial_interval=0.01, max_interval=0.01, jitter=0)
@@ -199,7 +202,7 @@ async def test_a_poll_that_is_refused_for_good_ends_the_wait(
 async def test_intervals_grow_to_the_cap(
     sim: ZuoraSimulator, client: ZuoraClient
 ) -> None:
-    key = sim.seed_action("Processing", total=10**6, records_per_second=1)
+    key = sim.seed_action("Processing", total=2000, records_per_second=1)
     policy = PollPolicy(
         initial_interval=0.02, multiplier=2, max_interval=0.08, jitter=0
     )
@@ -218,7 +221,7 @@ async def test_intervals_grow_to_the_cap(
 async def test_timeout_raises_with_the_last_state_seen(
     sim: ZuoraSimulator, client: ZuoraClient, poll: PollPolicy
 ) -> None:
-    key = sim.seed_action("Processing", total=10**6, records_per_second=10)
+    key = sim.seed_action("Processing", total=2000, records_per_second=10)
     started = time.monotonic()
 
     with pytest.raises(WaitTimeoutError) as caught:
@@ -236,7 +239,9 @@ async def test_timeout_raises_with_the_last_state_seen(
 async def test_stop_and_wait_timeout_reports_stopping(
     sim: ZuoraSimulator, client: ZuoraClient, poll: PollPolicy
 ) -> None:
-    key = sim.seed_action("Processing", total=10**6, stopping_seconds=60)
+    key = sim.seed_action(
+        "Processing", total=2000, records_per_second=1, stopping_seconds=60
+    )
 
     with pytest.raises(WaitTimeoutError) as caught:
         await client.mass_actions.stop_and_wait(key, timeout=0.2, poll=poll)
@@ -248,7 +253,7 @@ async def test_stop_and_wait_timeout_reports_stopping(
 async def test_timeout_with_every_poll_failing_has_no_state(
     sim: ZuoraSimulator, client: ZuoraClient, poll: PollPolicy
 ) -> None:
-    key = sim.seed_action("Processing", total=10**6)
+    key = sim.seed_action("Processing", total=2000, records_per_second=1)
     sim.inject(Fault(500, times=10_000, method="GET"))
 
     with pytest.raises(WaitTimeoutError) as caught:
@@ -278,7 +283,9 @@ async def test_cancelling_stop_and_wait_returns_promptly_and_cleanly(
     poll: PollPolicy,
     span_exporter: InMemorySpanExporter,
 ) -> None:
-    key = sim.seed_action("Processing", total=10**6, stopping_seconds=60)
+    key = sim.seed_action(
+        "Processing", total=2000, records_per_second=1, stopping_seconds=60
+    )
     task = asyncio.ensure_future(
         client.mass_actions.stop_and_wait(key, timeout=30, poll=poll)
     )
@@ -301,7 +308,7 @@ async def test_cancelling_stop_and_wait_returns_promptly_and_cleanly(
 async def test_cancelling_during_a_slow_poll_returns_promptly(
     sim: ZuoraSimulator, client: ZuoraClient, poll: PollPolicy
 ) -> None:
-    key = sim.seed_action("Processing", total=10**6)
+    key = sim.seed_action("Processing", total=2000, records_per_second=1)
     sim.inject(Fault(None, delay=5, method="GET"))
     task = asyncio.ensure_future(client.mass_actions.wait(key, poll=poll))
     await eventually(lambda: bool(gets(sim, key)))
