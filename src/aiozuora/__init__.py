@@ -1,5 +1,6 @@
 """aiozuora: an async SDK for Zuora's Mass Updater (mass action) REST API."""
 
+from ._client import ClientStats, Environment, ZuoraClient
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -32,6 +33,8 @@ __all__ = [
     "MASS_ACTION_TYPES",
     "APIError",
     "AuthenticationError",
+    "ClientStats",
+    "Environment",
     "InvalidRequestError",
     "MassAction",
     "MassActionNotStoppableError",
@@ -50,6 +53,7 @@ __all__ = [
     "StopOutcome",
     "TransportError",
     "WaitTimeoutError",
+    "ZuoraClient",
     "ZuoraError",
     "__version__",
     "track_id",

@@ -1,5 +1,5 @@
-"""Fixtures for the mass-action tests: a client on the simulator, a fast poll
-policy, and a simulator whose clock moves only when a test moves it."""
+"""Fixtures for the mass-action tests: a fast poll policy, and a simulator (with
+its client) whose clock moves only when a test moves it."""
 
 from __future__ import annotations
 
@@ -34,20 +34,6 @@ def poll() -> PollPolicy:
 
 
 @pytest.fixture
-async def client(
-    sim: ZuoraSimulator, fast_retry: RetryPolicy, tracer_provider: TracerProvider
-) -> AsyncIterator[ZuoraClient]:
-    async with ZuoraClient(
-        sim.base_url,
-        client_id=sim.client_id,
-        client_secret=sim.client_secret,
-        retry=fast_retry,
-        tracer_provider=tracer_provider,
-    ) as zuora:
-        yield zuora
-
-
-@pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
 
@@ -75,6 +61,7 @@ async def manual_client(
         client_secret=manual_sim.client_secret,
         retry=fast_retry,
         tracer_provider=tracer_provider,
+        timeout=2.0,
     ) as zuora:
         yield zuora
 
