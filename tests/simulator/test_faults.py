@@ -230,6 +230,7 @@ async def test_request_log(api: Api) -> None:
     ("kwargs", "message"),
     [
         ({"status": 99}, "HTTP status"),
+        ({"status": 101}, "HTTP status"),
         ({"status": "500"}, "HTTP status"),
         ({"body": b"x"}, "body must be"),
         ({"code": "123"}, "8-digit"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import sys
 
 from ._simulator import ZuoraSimulator
@@ -25,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--failure-rate", type=float, default=0.05)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log every request answered"
+    )
     return parser
 
 
@@ -51,6 +55,9 @@ async def _serve(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.verbose:
+        logging.basicConfig(format="%(asctime)s %(message)s")
+        logging.getLogger("aiozuora.simulator").setLevel(logging.DEBUG)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_serve(args))

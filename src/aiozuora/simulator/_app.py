@@ -164,6 +164,7 @@ class Tenant:
         try:
             response = await self._answer(request, handler, record, req_id)
         except _Drop:
+            logger.debug("%s %s: connection dropped", request.method, request.path)
             if request.transport is not None:
                 request.transport.close()
             raise web.HTTPException() from None
@@ -175,6 +176,7 @@ class Tenant:
             response = error_response(500, req_id)
             response.headers["Zuora-Request-Id"] = req_id
         record.status = response.status
+        logger.debug("%s %s: %s", request.method, request.path, response.status)
         return response
 
     async def _answer(

@@ -102,10 +102,10 @@ def _check_fault(fault: Fault) -> None:
     if status is not None and (
         not isinstance(status, int)
         or isinstance(status, bool)
-        or not 100 <= status <= 599
+        or not 200 <= status <= 599
     ):
         raise ValueError(
-            f"Fault status must be an HTTP status (100-599) or None, not {status!r}"
+            f"Fault status must be an HTTP status (200-599) or None, not {status!r}"
         )
     if not isinstance(fault.body, str):
         raise ValueError(

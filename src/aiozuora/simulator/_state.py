@@ -158,6 +158,8 @@ class SimulatedAction:
         if now < self.started_at:
             return 0
         rate = self.timing.records_per_second
+        if math.isinf(rate):
+            return self.total
         done = self.base + math.floor(max(0.0, now - self.base_at) * rate + _EPSILON)
         return min(self.total, done)
 
