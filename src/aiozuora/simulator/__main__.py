@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import sys
 
+from ._app import RecordedRequest
 from ._simulator import ZuoraSimulator
 
 
@@ -45,6 +45,8 @@ async def _serve(args: argparse.Namespace) -> None:
         latency=args.latency,
         seed=args.seed,
     )
+    if args.verbose:
+        simulator._tenant.listener = _print_request
     await simulator.start()
     print(f"Zuora simulator listening on {simulator.base_url}")
     print(f"client_id:     {simulator.client_id}")
@@ -53,11 +55,13 @@ async def _serve(args: argparse.Namespace) -> None:
     await simulator.run_forever()
 
 
+def _print_request(record: RecordedRequest) -> None:
+    answer = "dropped" if record.status is None else str(record.status)
+    print(f"{record.method} {record.path}: {answer}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.verbose:
-        logging.basicConfig(format="%(asctime)s %(message)s")
-        logging.getLogger("aiozuora.simulator").setLevel(logging.DEBUG)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_serve(args))

@@ -126,6 +126,8 @@ class Tenant:
         self.port = 0
         self.revoked = False
         self.closing = asyncio.Event()
+        #: Called with each request once it is answered or dropped.
+        self.listener: Callable[[RecordedRequest], None] | None = None
         self._tokens: dict[str, float] = {}
         self._idempotency: dict[str, _IdempotentCall] = {}
         self._in_flight = 0
@@ -164,7 +166,7 @@ class Tenant:
         try:
             response = await self._answer(request, handler, record, req_id)
         except _Drop:
-            logger.debug("%s %s: connection dropped", request.method, request.path)
+            self._heard(record)
             if request.transport is not None:
                 request.transport.close()
             raise web.HTTPException() from None
@@ -176,8 +178,12 @@ class Tenant:
             response = error_response(500, req_id)
             response.headers["Zuora-Request-Id"] = req_id
         record.status = response.status
-        logger.debug("%s %s: %s", request.method, request.path, response.status)
+        self._heard(record)
         return response
+
+    def _heard(self, record: RecordedRequest) -> None:
+        if self.listener is not None:
+            self.listener(record)
 
     async def _answer(
         self,
