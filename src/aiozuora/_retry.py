@@ -55,6 +55,8 @@ RETRY_AFTER_CATEGORIES = frozenset({70})
 #: Methods that may change state on each send; retried only when safe.
 UNSAFE_METHODS = frozenset({"POST", "PATCH"})
 
+_RANDOM = random.Random()
+
 
 @dataclass
 class ClientStats:
@@ -138,7 +140,9 @@ class RetryRun:
         self.target = target
         self.idempotency_key = idempotency_key
         self.stats = stats
-        self.rng = rng or random.Random()
+        # A Random of its own per call would be seeded from os.urandom on
+        # every call; the module's shared one serves unless a test passes one.
+        self.rng = rng or _RANDOM
         self.started = time.monotonic()
         self.refreshed = False
         self.once_reasons: set[str] = set()
@@ -153,6 +157,15 @@ class RetryRun:
         ``attempt`` raises ``Failed`` for a failure the rules should judge; any
         other exception (a cancellation above all) ends the call at once.
         """
+        # Most calls succeed at once: the first attempt runs without tenacity,
+        # whose set-up costs about as much CPU as the request itself. When it
+        # fails, tenacity takes over and is shown that failure as its own
+        # first attempt, so the rules see every attempt.
+        try:
+            return await attempt(1)
+        except Failed as failed:
+            first = failed
+
         retrying = AsyncRetrying(
             sleep=asyncio.sleep,
             retry=retry_if_exception(self._should_retry),
@@ -166,6 +179,8 @@ class RetryRun:
         async def next_attempt() -> T:
             nonlocal number
             number += 1
+            if number == 1:
+                raise first
             return await attempt(number)
 
         try:
