@@ -64,6 +64,8 @@ async def raw_stop(params: Params) -> dict[str, Any]:
     checks ``success``, and does nothing else: no retry, no span, no typed
     error, no bulk-key validation.
     """
+    from aiozuora._headers import USER_AGENT
+
     base_url = params["base_url"]
     concurrency = params["concurrency"]
     connector = aiohttp.TCPConnector(limit=concurrency)
@@ -79,6 +81,7 @@ async def raw_stop(params: Params) -> dict[str, Any]:
                 "Zuora-Track-Id": raw_track_id(),
                 "Accept": "application/json",
                 "Accept-Encoding": "gzip",
+                "User-Agent": USER_AGENT,
             }
             async with session.put(
                 f"{base_url}/v1/bulk/{key}/stop", headers=headers
