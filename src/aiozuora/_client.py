@@ -218,6 +218,7 @@ class ZuoraClient:
                 f"max_connections must be a whole number >= 1, not {max_connections!r}"
             )
         self.max_connections = max_connections
+        self._slots = asyncio.Semaphore(max_connections)
 
         self._session = session
         self._owns_session = session is None
@@ -463,6 +464,14 @@ class ZuoraClient:
         )
 
         async def attempt(number: int) -> T:
+            # A call waits for its turn before it builds anything: thousands of
+            # queued calls then hold no request, span or timer, and an
+            # attempt's timeout starts when it may really be sent, not while
+            # it queues for a connection.
+            async with self._slots:
+                return await send(number)
+
+        async def send(number: int) -> T:
             token = await self._token(number, url, track) if authorize else None
             request_headers = self._headers(headers, token, track, idempotency_key)
             body = data() if callable(data) else data
