@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -13,7 +14,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
 
-from aiozuora import RetryPolicy
+from aiozuora import RetryPolicy, ZuoraClient
 
 #: The folder beside the project that holds Zuora's API facts and schemas. It is
 #: not part of the project: a user's clone may not have it, and tests that need
@@ -62,3 +63,20 @@ async def sim() -> AsyncIterator[object]:
         stopping_seconds=0.05,
     ) as simulator:
         yield simulator
+
+
+@pytest.fixture
+async def client(
+    sim: Any, fast_retry: RetryPolicy, tracer_provider: TracerProvider
+) -> AsyncIterator[ZuoraClient]:
+    """A ZuoraClient on the simulator, with millisecond retries and spans in
+    ``span_exporter``."""
+    async with ZuoraClient(
+        sim.base_url,
+        client_id=sim.client_id,
+        client_secret=sim.client_secret,
+        retry=fast_retry,
+        tracer_provider=tracer_provider,
+        timeout=2.0,
+    ) as zuora:
+        yield zuora

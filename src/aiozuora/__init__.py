@@ -1,5 +1,6 @@
 """aiozuora: an async SDK for Zuora's Mass Updater (mass action) REST API."""
 
+from ._client import ClientStats, Environment, ZuoraClient
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -23,6 +24,8 @@ __all__ = [
     "DEFAULT_WAIT_TIMEOUT",
     "APIError",
     "AuthenticationError",
+    "ClientStats",
+    "Environment",
     "InvalidRequestError",
     "MassAction",
     "MassActionNotStoppableError",
@@ -38,6 +41,7 @@ __all__ = [
     "StopOutcome",
     "TransportError",
     "WaitTimeoutError",
+    "ZuoraClient",
     "ZuoraError",
     "__version__",
     "track_id",

@@ -164,12 +164,15 @@ class TransportError(ZuoraError):
         url: str | None = None,
         track_id: str | None = None,
         attempts: int = 1,
+        timed_out: bool = False,
     ) -> None:
         self.message = message
         self.method = method
         self.url = url
         self.track_id = track_id
         self.attempts = attempts
+        #: True when the attempt ran out of time rather than losing its connection.
+        self.timed_out = timed_out
         super().__init__(message)
 
     def __str__(self) -> str:

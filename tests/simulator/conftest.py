@@ -117,7 +117,9 @@ class Api:
         headers: dict[str, str] | None = None,
     ) -> tuple[int, Any, Any]:
         form = aiohttp.FormData()
-        form.add_field("file", content, filename=filename, content_type="text/csv")
+        form.add_field(
+            "file", io.BytesIO(content), filename=filename, content_type="text/csv"
+        )
         if params is None:
             params = {"actionType": "UpdateAccountingCode"}
         if not isinstance(params, str):

@@ -126,6 +126,8 @@ class Tenant:
         self.port = 0
         self.revoked = False
         self.closing = asyncio.Event()
+        #: Called with each request once it is answered or dropped.
+        self.listener: Callable[[RecordedRequest], None] | None = None
         self._tokens: dict[str, float] = {}
         self._idempotency: dict[str, _IdempotentCall] = {}
         self._in_flight = 0
@@ -154,7 +156,7 @@ class Tenant:
             method=request.method,
             path=request.path,
             headers=request.headers,
-            time=self.clock(),
+            time=math.nan,
             query=dict(request.query),
             host=request.host,
         )
@@ -164,13 +166,24 @@ class Tenant:
         try:
             response = await self._answer(request, handler, record, req_id)
         except _Drop:
-            record.status = None
+            self._heard(record)
             if request.transport is not None:
                 request.transport.close()
             raise web.HTTPException() from None
+        try:
+            self._finish(request, response, req_id)
+        except Exception:
+            # Never a traceback on the wire: whatever broke, Zuora's 500 shape.
+            logger.exception("simulator failed on %s %s", request.method, request.path)
+            response = error_response(500, req_id)
+            response.headers["Zuora-Request-Id"] = req_id
         record.status = response.status
-        self._finish(request, response, req_id)
+        self._heard(record)
         return response
+
+    def _heard(self, record: RecordedRequest) -> None:
+        if self.listener is not None:
+            self.listener(record)
 
     async def _answer(
         self,
@@ -181,6 +194,7 @@ class Tenant:
     ) -> web.StreamResponse:
         """Run the request through limits, faults, auth and idempotency."""
         try:
+            record.time = self.clock()
             if not request.path.startswith("/v1/"):
                 return await self._with_faults(request, handler, record, req_id)
             if self._in_flight >= self.options.concurrency_limit:
@@ -245,14 +259,20 @@ class Tenant:
             return error_response(401, req_id)
 
         key = request.headers.get("Idempotency-Key")
-        if key is not None and request.method in ("POST", "PATCH"):
-            return await self._idempotent(request, handler, key, fault, req_id)
-        if fault is not None:
-            await self._pause(fault.delay)
-        response = await handler(request)
+        if key is not None and is_api and request.method in ("POST", "PATCH"):
+            response = await self._idempotent(request, handler, key, fault, req_id)
+        else:
+            response = await self._apply(request, handler, fault)
         if fault is not None and fault.drop == "after":
             raise _Drop
         return response
+
+    async def _apply(
+        self, request: web.Request, handler: Handler, fault: Fault | None
+    ) -> web.StreamResponse:
+        if fault is not None:
+            await self._pause(fault.delay)
+        return await handler(request)
 
     async def _idempotent(
         self,
@@ -262,6 +282,12 @@ class Tenant:
         fault: Fault | None,
         req_id: str,
     ) -> web.StreamResponse:
+        """Answer a POST carrying an Idempotency-Key as Zuora does.
+
+        The first request with a key runs and its answer is kept for 24 hours;
+        a replay gets that answer, without running again; 409 while the first
+        still runs; 422 when the key comes back with another method or URL.
+        """
         now = self.clock()
         self._idempotency = {
             k: call
@@ -284,9 +310,7 @@ class Tenant:
         call = _IdempotentCall(request.method, request.path, now)
         self._idempotency[key] = call
         try:
-            if fault is not None:
-                await self._pause(fault.delay)
-                response = await handler(request)
+            response = await self._apply(request, handler, fault)
         except BaseException:
             del self._idempotency[key]
             raise
@@ -296,8 +320,6 @@ class Tenant:
             call.content_type = response.content_type
         else:
             del self._idempotency[key]
-        if fault is not None and fault.drop == "after":
-            raise _Drop
         return response
 
     async def _pause(self, seconds: float) -> None:

@@ -381,20 +381,9 @@ class ZuoraSimulator:
             action.started_at = now
             action.failure_reason = "The mass action failed."
         elif state is MassActionStatus.STOPPING:
-            action.stop_at, action.stop_processed = now, processed
-            action.stop_from = MassActionStatus.PROCESSING
+            action.stop(now, MassActionStatus.PROCESSING, processed)
         elif state is MassActionStatus.STOPPED:
-            action.stop_at = (
-                now - timing.stopping_seconds
-                if math.isfinite(timing.stopping_seconds)
-                else now
-            )
-            action.stop_processed = processed
-            action.stop_from = MassActionStatus.PROCESSING
-            if not math.isfinite(timing.stopping_seconds):
-                action.timing = Timing(
-                    timing.pending_seconds, rate, 0.0, timing.failure_rate
-                )
+            action.stop(now, MassActionStatus.PROCESSING, processed, stopped_at=now)
         return key
 
     def action(self, bulk_key: str) -> ActionSnapshot:

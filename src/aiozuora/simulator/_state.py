@@ -89,6 +89,7 @@ class SimulatedAction:
         self.base_at = self.started_at
         self.failure_reason = records.problem if records is not None else None
         self.stop_at: float | None = None
+        self.stopped_at = math.inf
         self.stop_from: MassActionStatus | None = None
         self.stop_processed = 0
         self.stop_requests = 0
@@ -157,6 +158,8 @@ class SimulatedAction:
         if now < self.started_at:
             return 0
         rate = self.timing.records_per_second
+        if math.isinf(rate):
+            return self.total
         done = self.base + math.floor(max(0.0, now - self.base_at) * rate + _EPSILON)
         return min(self.total, done)
 
@@ -176,7 +179,7 @@ class SimulatedAction:
                 else MassActionStatus.FAILED
             )
         if self.stop_at is not None:
-            if now < self.stop_at + self.timing.stopping_seconds:
+            if now < self.stopped_at:
                 return MassActionStatus.STOPPING
             return MassActionStatus.STOPPED
         if now < self.started_at:
@@ -205,8 +208,8 @@ class SimulatedAction:
         status = self.status(now)
         if status is MassActionStatus.FAILED:
             return self.started_at
-        if status is MassActionStatus.STOPPED and self.stop_at is not None:
-            return self.stop_at + self.timing.stopping_seconds
+        if status is MassActionStatus.STOPPED:
+            return self.stopped_at
         if status is MassActionStatus.COMPLETED:
             return self._completed_at()
         return None
@@ -219,10 +222,23 @@ class SimulatedAction:
         status = self.status(now)
         if not status.is_stoppable:
             return status
-        self.stop_processed = self.processed(now)
-        self.stop_from = status
-        self.stop_at = now
+        self.stop(now, status, self.processed(now))
         return None
+
+    def stop(
+        self,
+        at: float,
+        status: MassActionStatus,
+        processed: int,
+        stopped_at: float | None = None,
+    ) -> None:
+        """Record a stop that landed at ``at`` while the action was ``status``."""
+        self.stop_at = at
+        self.stop_from = status
+        self.stop_processed = processed
+        self.stopped_at = (
+            at + self.timing.stopping_seconds if stopped_at is None else stopped_at
+        )
 
     # -- views -----------------------------------------------------------------
 
@@ -280,11 +296,7 @@ class SimulatedAction:
             processed = self.processed(now)
             failed = self.failed_among(processed)
             body.update(
-                totalCount=str(
-                    self.total
-                    if self.failure_reason is None
-                    else len(self.records.rows)
-                ),
+                totalCount=str(self.total),
                 processedCount=str(processed),
                 successCount=str(processed - failed),
                 errorCount=str(failed),

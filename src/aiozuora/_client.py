@@ -1,0 +1,719 @@
+"""ZuoraClient: the one place every HTTP call of aiozuora goes through.
+
+A call is made of attempts. Each attempt gets a bearer token, builds the
+headers (Zuora-Track-Id, entity and org ids, gzip, User-Agent), opens a CLIENT
+span, sends the request with a per-attempt timeout, and turns the answer into a
+result or a typed error. The retry rules in ``_retry`` decide whether another
+attempt follows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import ssl
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
+from enum import Enum
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+
+import aiohttp
+from opentelemetry.trace import Span, TracerProvider
+from opentelemetry.util.types import AttributeValue
+from yarl import URL
+
+from ._auth import (
+    DEFAULT_TOKEN_LIFETIME,
+    ClientCredentials,
+    Secret,
+    StaticToken,
+    Token,
+    TokenProvider,
+)
+from ._errors import APIError, ProtocolError, TransportError
+from ._headers import USER_AGENT, check_base_url, check_url, id_list, same_origin
+from ._policies import RetryPolicy
+from ._responses import RawResponse, api_error, check_success, json_body, json_object
+from ._retry import (
+    ClientStats,
+    Failed,
+    Failure,
+    RetryRun,
+    api_failure,
+    transport_failure,
+)
+from ._tracing import Attempt, Tracing, current_track_id, in_operation
+
+if TYPE_CHECKING:
+    from ._mass_actions import MassActions  # type: ignore[import-not-found, unused-ignore]
+
+__all__ = ["ClientStats", "Environment", "ZuoraClient"]
+
+logger = logging.getLogger("aiozuora")
+
+T = TypeVar("T")
+
+_DOWNLOAD_CHUNK = 64 * 1024
+_MAX_IDEMPOTENCY_KEY = 255
+
+
+class Environment(str, Enum):
+    """Zuora's REST base URLs, one per environment."""
+
+    US_CENTRAL_SANDBOX = "https://rest.test.zuora.com"
+    US_API_SANDBOX_CLOUD_1 = "https://rest.sandbox.na.zuora.com"
+    US_API_SANDBOX_CLOUD_2 = "https://rest.apisandbox.zuora.com"
+    US_PRODUCTION_CLOUD_1 = "https://rest.na.zuora.com"
+    US_PRODUCTION_CLOUD_2 = "https://rest.zuora.com"
+    EU_CENTRAL_SANDBOX = "https://rest.test.eu.zuora.com"
+    EU_API_SANDBOX = "https://rest.sandbox.eu.zuora.com"
+    EU_PRODUCTION = "https://rest.eu.zuora.com"
+    APAC_CENTRAL_SANDBOX = "https://rest.test.ap.zuora.com"
+    APAC_PRODUCTION = "https://rest.ap.zuora.com"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def cli_name(self) -> str:
+        """The member's name as the command line spells it: ``eu-production``."""
+        return self.name.lower().replace("_", "-")
+
+    @classmethod
+    def from_name(cls, name: str) -> Environment:
+        """The environment called ``name``.
+
+        Accepts the member name in any case with ``-`` or ``_``
+        (``us-central-sandbox``), the short names of Zuora's own SDK (``sbx``,
+        ``prod-eu``, ...), the plain ``us-sandbox`` / ``us-production`` style
+        (the Developer & Central Sandbox and Cloud 2 production, and the one
+        sandbox and production of the EU and APAC), or the base URL itself.
+        """
+        key = name.strip().lower().replace("_", "-").rstrip("/")
+        for member in cls:
+            if key in (member.cli_name, member.value):
+                return member
+        if key in _ALIASES:
+            return cls[_ALIASES[key]]
+        known = ", ".join(member.cli_name for member in cls)
+        raise ValueError(f"unknown Zuora environment {name!r}; known: {known}")
+
+
+_ALIASES = {
+    "us-sandbox": "US_CENTRAL_SANDBOX",
+    "us-production": "US_PRODUCTION_CLOUD_2",
+    "eu-sandbox": "EU_CENTRAL_SANDBOX",
+    "eu-production": "EU_PRODUCTION",
+    "apac-sandbox": "APAC_CENTRAL_SANDBOX",
+    "apac-production": "APAC_PRODUCTION",
+    # The names of Zuora's Python SDK enum.
+    "csbx": "US_CENTRAL_SANDBOX",
+    "sbx-na": "US_API_SANDBOX_CLOUD_1",
+    "sbx": "US_API_SANDBOX_CLOUD_2",
+    "prod-na": "US_PRODUCTION_CLOUD_1",
+    "prod": "US_PRODUCTION_CLOUD_2",
+    "csbx-eu": "EU_CENTRAL_SANDBOX",
+    "sbx-eu": "EU_API_SANDBOX",
+    "prod-eu": "EU_PRODUCTION",
+    "csbx-ap": "APAC_CENTRAL_SANDBOX",
+    "prod-ap": "APAC_PRODUCTION",
+}
+
+
+def _positive(value: float, name: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (0 < value < float("inf"))
+    ):
+        raise ValueError(
+            f"{name} must be a finite number of seconds > 0, not {value!r}"
+        )
+    return float(value)
+
+
+def _idempotency_key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > _MAX_IDEMPOTENCY_KEY
+        or not value.isascii()
+        or not value.isprintable()
+    ):
+        raise ValueError(
+            f"an Idempotency-Key is 1 to {_MAX_IDEMPOTENCY_KEY} printable US-ASCII "
+            f"characters; got {value!r}"
+        )
+    return value
+
+
+def _path(path: str) -> str:
+    if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
+        raise ValueError(
+            f"path must start with a single '/' (e.g. '/v1/bulk'), not {path!r}"
+        )
+    return path
+
+
+class ZuoraClient:
+    """An async client for Zuora's REST API, focused on the Mass Updater.
+
+    Authenticate with OAuth client credentials (``client_id`` and
+    ``client_secret``; the token is fetched, cached and refreshed for you) or
+    with an ``access_token`` you obtained. ``base_url`` is an ``Environment`` or
+    a URL: https, or http for a loopback host such as the simulator.
+
+    At most ``max_connections`` requests are in flight at once (Zuora's default
+    concurrency limit is 40 per tenant). ``timeout`` bounds each attempt,
+    including a read that stalls. ``retry`` says which failures are retried and
+    for how long. Give ``session`` to use your own ``aiohttp.ClientSession``
+    (it is not closed for you, and its connector's limit applies), and
+    ``tracer_provider`` to trace with a provider other than the global one.
+
+    Use it as an async context manager, or call ``await client.close()``.
+    """
+
+    def __init__(
+        self,
+        base_url: Environment | str,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        access_token: str | None = None,
+        entity_ids: str | Iterable[str] | None = None,
+        org_ids: str | Iterable[str] | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        max_connections: int = 20,
+        session: aiohttp.ClientSession | None = None,
+        tracer_provider: TracerProvider | None = None,
+    ) -> None:
+        url = base_url.value if isinstance(base_url, Environment) else base_url
+        if not isinstance(url, str):
+            raise ValueError(
+                f"base_url must be an Environment or a URL string, not {url!r}"
+            )
+        self._base = check_base_url(url)
+        self.base_url = str(self._base)
+
+        self._auth = self._make_auth(client_id, client_secret, access_token)
+        self._entity_ids = id_list(entity_ids, "Zuora-Entity-Ids")
+        self._org_ids = id_list(org_ids, "Zuora-Org-Ids")
+
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ValueError(f"retry must be a RetryPolicy, not {retry!r}")
+        self.retry_policy = retry or RetryPolicy()
+        self.timeout = _positive(timeout, "timeout")
+        if (
+            isinstance(max_connections, bool)
+            or not isinstance(max_connections, int)
+            or max_connections < 1
+        ):
+            raise ValueError(
+                f"max_connections must be a whole number >= 1, not {max_connections!r}"
+            )
+        self.max_connections = max_connections
+
+        self._session = session
+        self._owns_session = session is None
+        self._tracing = Tracing(tracer_provider)
+        self._ssl: ssl.SSLContext | None = None
+        self._closed = False
+        self._mass_actions: MassActions | None = None
+        self.stats = ClientStats()
+
+    def _make_auth(
+        self,
+        client_id: str | None,
+        client_secret: str | None,
+        access_token: str | None,
+    ) -> TokenProvider:
+        if access_token is not None:
+            if client_id is not None or client_secret is not None:
+                raise ValueError(
+                    "give either access_token or client_id and client_secret, not both"
+                )
+            if not isinstance(access_token, str) or not access_token:
+                raise ValueError("access_token must be a non-empty string")
+            return StaticToken(access_token)
+        if not client_id or not client_secret:
+            raise ValueError(
+                "credentials missing: give client_id and client_secret (OAuth client "
+                "credentials) or access_token"
+            )
+        if not isinstance(client_id, str) or not isinstance(client_secret, str):
+            raise ValueError("client_id and client_secret must be strings")
+        self._client_id = client_id
+        self._client_secret = Secret(client_secret)
+        return ClientCredentials(self._fetch_token)
+
+    def __repr__(self) -> str:
+        auth = "access_token" if isinstance(self._auth, StaticToken) else "oauth"
+        state = ", closed" if self._closed else ""
+        return f"ZuoraClient({self.base_url!r}, auth={auth}{state})"
+
+    # -- lifecycle ---------------------------------------------------------
+
+    async def __aenter__(self) -> ZuoraClient:
+        self._open_session()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the client and the session it made; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._auth.aclose()
+        session, self._session = self._session, None
+        if session is not None and self._owns_session and not session.closed:
+            await session.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(
+                "this ZuoraClient is closed; create a new one to make more calls"
+            )
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        self._check_open()
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self.max_connections)
+            self._session = aiohttp.ClientSession(connector=connector)
+        elif self._session.closed:
+            raise RuntimeError("the aiohttp session given to ZuoraClient is closed")
+        return self._session
+
+    def _ssl_for(self, url: URL) -> ssl.SSLContext | bool:
+        if url.scheme != "https":
+            return True
+        # A verifying context of our own, so that a session's connector cannot
+        # turn certificate checks off for calls that carry credentials.
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context()
+        return self._ssl
+
+    # -- resources ---------------------------------------------------------
+
+    @property
+    def mass_actions(self) -> MassActions:
+        """Submit, inspect, stop and wait for mass actions."""
+        self._check_open()
+        if self._mass_actions is None:
+            try:
+                from ._mass_actions import (  # type: ignore[import-not-found, unused-ignore]
+                    MassActions,
+                )
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{__package__}._mass_actions":
+                    raise
+                raise NotImplementedError(
+                    "mass actions are not part of this build of aiozuora"
+                ) from None
+            self._mass_actions = MassActions(self)
+        return self._mass_actions
+
+    # -- public escape hatch -------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Call any other endpoint of Zuora's REST API under ``base_url``.
+
+        Same auth, track id, tracing, retries and error mapping as the SDK's own
+        calls. Returns the decoded JSON (None for an empty 204); a
+        ``success: false`` body raises the matching ``APIError``. ``data`` may be
+        a callable returning a fresh body for each attempt (needed for
+        ``aiohttp.FormData``, which can be sent only once).
+        """
+        method = method.upper()
+        url = self._url(path)
+        async with self._operation("zuora.request", {"http.request.method": method}):
+
+            def read(response: RawResponse) -> Any:
+                data = json_body(response)
+                check_success(response, data)
+                return data
+
+            return await self._call(
+                method,
+                url,
+                json=json,
+                data=data,
+                headers=headers,
+                params=params,
+                read=_buffered(read),
+            )
+
+    # -- internal interface for resources ------------------------------------
+
+    def _operation(
+        self, name: str, attributes: Mapping[str, AttributeValue] | None = None
+    ) -> AbstractAsyncContextManager[Span]:
+        """An INTERNAL span; every call inside sends a track id derived from it."""
+        self._check_open()
+        return self._tracing.operation(name, attributes)
+
+    async def _call_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        data: Callable[[], aiohttp.FormData] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """One logical call that answers a JSON object; errors are typed."""
+        method = method.upper()
+        url = self._url(path)
+        key = _idempotency_key(idempotency_key)
+        call = self._call(
+            method,
+            url,
+            json=json,
+            data=data,
+            headers=headers,
+            params=params,
+            idempotency_key=key,
+            read=_buffered(json_object),
+        )
+        if in_operation():
+            return await call
+        async with self._operation("zuora.request", {"http.request.method": method}):
+            return await call
+
+    async def _download(self, url: str, dest: IO[bytes]) -> int:
+        """GET ``url`` into ``dest``; returns the number of bytes written.
+
+        Authorization is sent only when ``url`` has the origin of ``base_url``.
+        Retried like any GET; ``dest`` is rewound and truncated before each try.
+        """
+        target = check_url(url, "download URL")
+        authorize = same_origin(target, self._base)
+
+        async def read(response: aiohttp.ClientResponse) -> int:
+            dest.seek(0)
+            dest.truncate()
+            written = 0
+            async for chunk in response.content.iter_chunked(_DOWNLOAD_CHUNK):
+                dest.write(chunk)
+                written += len(chunk)
+            return written
+
+        call = self._call("GET", target, authorize=authorize, read=read, stream=True)
+        if in_operation():
+            return await call
+        async with self._operation("zuora.download"):
+            return await call
+
+    # -- the call ------------------------------------------------------------
+
+    def _url(self, path: str) -> URL:
+        return URL(self.base_url + _path(path), encoded=False)
+
+    async def _call(
+        self,
+        method: str,
+        url: URL,
+        *,
+        read: Callable[[aiohttp.ClientResponse], Awaitable[T]],
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        authorize: bool = True,
+        stream: bool = False,
+    ) -> T:
+        if json is not None and data is not None:
+            raise ValueError("give json or data, not both")
+        session = self._open_session()
+        track = current_track_id()
+        run = RetryRun(
+            self.retry_policy,
+            method=method,
+            target=str(url),
+            idempotency_key=idempotency_key is not None,
+            stats=self.stats,
+        )
+
+        async def attempt(number: int) -> T:
+            token = await self._token(number, url, track) if authorize else None
+            request_headers = self._headers(headers, token, track, idempotency_key)
+            body = data() if callable(data) else data
+            timeout = self._timeout(run.remaining(), stream)
+            self.stats.attempts += 1
+            with self._tracing.attempt(
+                method, url, track_id=track, attempt=number
+            ) as span:
+                started = time.monotonic()
+                try:
+                    async with session.request(
+                        method,
+                        url,
+                        headers=request_headers,
+                        json=json,
+                        data=body,
+                        params=params,
+                        timeout=timeout,
+                        ssl=self._ssl_for(url),
+                        allow_redirects=stream,
+                    ) as response:
+                        return await self._answer(
+                            response, span, read, token, track, number, started
+                        )
+                except aiohttp.ClientError as exc:
+                    raise self._transport_failed(
+                        exc, span, method, url, track, number, started
+                    ) from exc
+                except asyncio.TimeoutError as exc:
+                    raise self._transport_failed(
+                        exc, span, method, url, track, number, started
+                    ) from exc
+
+        return await run.run(attempt)
+
+    async def _token(self, number: int, url: URL, track: str | None) -> Token:
+        try:
+            return await self._auth.token()
+        except (APIError, TransportError, ProtocolError) as exc:
+            # No request went to Zuora's API: retrying is safe even for a POST.
+            if isinstance(exc, APIError):
+                failure = api_failure(exc, refreshable=False)
+            elif isinstance(exc, TransportError):
+                failure = transport_failure(exc, timeout=exc.timed_out, sent=False)
+            else:
+                failure = Failure(exc, None)
+            logger.debug("no token for attempt %d of %s: %s", number, url, exc)
+            raise Failed(dataclasses.replace(failure, sent=False)) from exc
+
+    def _headers(
+        self,
+        extra: Mapping[str, str] | None,
+        token: Token | None,
+        track: str | None,
+        idempotency_key: str | None,
+    ) -> dict[str, str]:
+        headers = {"Accept": "application/json", **(extra or {})}
+        headers["Accept-Encoding"] = "gzip"
+        headers["User-Agent"] = USER_AGENT
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token.value.reveal()}"
+        if track is not None:
+            headers["Zuora-Track-Id"] = track
+        if self._entity_ids is not None:
+            headers["Zuora-Entity-Ids"] = self._entity_ids
+        if self._org_ids is not None:
+            headers["Zuora-Org-Ids"] = self._org_ids
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        return headers
+
+    def _timeout(self, remaining: float, stream: bool) -> aiohttp.ClientTimeout:
+        limit = max(min(self.timeout, remaining), 0.001)
+        if stream:
+            # A download may take longer than one attempt's timeout; what is
+            # bounded is connecting and each silence while reading.
+            return aiohttp.ClientTimeout(
+                total=None, sock_connect=limit, sock_read=limit
+            )
+        return aiohttp.ClientTimeout(total=limit, sock_read=limit)
+
+    async def _answer(
+        self,
+        response: aiohttp.ClientResponse,
+        span: Attempt,
+        read: Callable[[aiohttp.ClientResponse], Awaitable[T]],
+        token: Token | None,
+        track: str | None,
+        number: int,
+        started: float,
+    ) -> T:
+        request_id = response.headers.get("Zuora-Request-Id")
+        span.answered(response.status, request_id)
+        _log_attempt(response.method, response.url, number, started, response.status)
+        if 200 <= response.status < 300:
+            try:
+                return await read(response)
+            except (APIError, ProtocolError) as exc:
+                if exc.track_id is None:
+                    exc.track_id = track
+                if isinstance(exc, APIError):
+                    span.fail(exc)
+                    raise Failed(api_failure(exc, refreshable=False)) from None
+                span.fail(exc)
+                raise Failed(Failure(exc, None)) from None
+
+        raw = RawResponse(
+            response.status,
+            response.headers,
+            await response.read(),
+            track,
+        )
+        error = api_error(raw)
+        span.fail(error, str(response.status))
+        refreshable = (
+            response.status == 401
+            and token is not None
+            and self._auth.invalidate(token)
+        )
+        raise Failed(api_failure(error, refreshable=refreshable))
+
+    def _transport_failed(
+        self,
+        exc: BaseException,
+        span: Attempt,
+        method: str,
+        url: URL,
+        track: str | None,
+        number: int,
+        started: float,
+    ) -> Failed:
+        timeout = isinstance(exc, asyncio.TimeoutError)
+        # Only a connection that was never made proves the request did not
+        # reach Zuora; anything later may have been applied.
+        sent = not isinstance(
+            exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+        )
+        if timeout:
+            message = f"no answer within {self.timeout:g} s"
+        else:
+            message = f"connection failed: {exc or type(exc).__name__}"
+        error = TransportError(
+            message,
+            method=method,
+            url=str(url),
+            track_id=track,
+            attempts=number,
+            timed_out=timeout,
+        )
+        span.fail(exc, "timeout" if timeout else None)
+        _log_attempt(method, url, number, started, None, message)
+        if isinstance(exc, (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch)):
+            # A certificate that does not verify will not verify next time.
+            return Failed(Failure(error, None, sent=sent))
+        return Failed(transport_failure(error, timeout=timeout, sent=sent))
+
+    # -- OAuth ---------------------------------------------------------------
+
+    async def _fetch_token(self) -> tuple[Secret, float]:
+        session = self._open_session()
+        url = self._base.with_path(self._base.path.rstrip("/") + "/oauth/token")
+        track = current_track_id()
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        if track is not None:
+            headers["Zuora-Track-Id"] = track
+        form = {
+            "client_id": self._client_id,
+            "client_secret": self._client_secret.reveal(),
+            "grant_type": "client_credentials",
+        }
+        self.stats.token_requests += 1
+        with self._tracing.attempt(
+            "POST", url, track_id=track, attempt=1, name="POST /oauth/token"
+        ) as span:
+            started = time.monotonic()
+            try:
+                async with session.post(
+                    url,
+                    data=form,
+                    headers=headers,
+                    timeout=self._timeout(self.timeout, False),
+                    ssl=self._ssl_for(url),
+                    allow_redirects=False,
+                ) as response:
+                    span.answered(
+                        response.status, response.headers.get("Zuora-Request-Id")
+                    )
+                    _log_attempt("POST", url, 1, started, response.status)
+                    raw = RawResponse(
+                        response.status, response.headers, await response.read(), track
+                    )
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                failed = self._transport_failed(
+                    exc, span, "POST", url, track, 1, started
+                )
+                raise failed.failure.error from exc
+            if not 200 <= raw.status < 300:
+                error = api_error(raw)
+                span.fail(error, str(raw.status))
+                raise error
+            return _token_from(raw)
+
+
+def _token_from(raw: RawResponse) -> tuple[Secret, float]:
+    # The body holds the token: it never goes into an error message.
+    data = json_body(raw, excerpt=False)
+    token = data.get("access_token") if isinstance(data, dict) else None
+    if not isinstance(token, str) or not token:
+        raise ProtocolError(
+            "the token answer has no access_token",
+            status=raw.status,
+            request_id=raw.request_id,
+            track_id=raw.track_id,
+        )
+    lifetime = data.get("expires_in")
+    if (
+        isinstance(lifetime, bool)
+        or not isinstance(lifetime, (int, float))
+        or not 0 < lifetime < float("inf")
+    ):
+        lifetime = DEFAULT_TOKEN_LIFETIME
+    return Secret(token), float(lifetime)
+
+
+def _buffered(
+    parse: Callable[[RawResponse], T],
+) -> Callable[[aiohttp.ClientResponse], Awaitable[T]]:
+    """A reader that reads the whole body, then parses it."""
+
+    async def read(response: aiohttp.ClientResponse) -> T:
+        track = response.request_info.headers.get("Zuora-Track-Id")
+        raw = RawResponse(
+            response.status, response.headers, await response.read(), track
+        )
+        return parse(raw)
+
+    return read
+
+
+def _log_attempt(
+    method: str,
+    url: URL,
+    number: int,
+    started: float,
+    status: int | None,
+    failure: str | None = None,
+) -> None:
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    elapsed = (time.monotonic() - started) * 1000
+    outcome = f"HTTP {status}" if status is not None else failure
+    logger.debug(
+        "%s %s attempt %d: %s in %.1f ms", method, url, number, outcome, elapsed
+    )
