@@ -40,7 +40,8 @@ def test_demo_runs_to_the_summary_table() -> None:
     out = process.stdout
     assert "Mass actions after the stop" in out
     assert out.count("Stopped") >= 6
-    assert "Completed (not stoppable)" in out
+    assert "not stoppable" in out
+    assert "Retries (client.stats.retries)" in out
     for reason in ("HTTP 500", "HTTP 429", "connection error"):
         assert reason in out
     assert len(TRACK_ID.findall(out)) >= 7

@@ -72,23 +72,33 @@ _BATCH = (
 )
 
 _STOP_PATH = "/v1/bulk/*/stop"
-_FAULTS = (
-    (Fault(500, times=2, method="PUT", path=_STOP_PATH), "two HTTP 500s on stop"),
-    (
-        Fault(429, retry_after=1, times=1, method="PUT", path=_STOP_PATH),
-        "an HTTP 429 with Retry-After: 1 on stop",
-    ),
-    (
-        # aiohttp resends an idempotent request once by itself when the
-        # connection closes unanswered: two drops reach the retry policy.
-        Fault(None, drop="after", times=2, method="PUT", path=_STOP_PATH),
-        "a connection dropped after a stop was applied",
-    ),
-    (
-        Fault(503, times=1, method="GET", path="/v1/bulk/*"),
-        "an HTTP 503 on a poll",
-    ),
+_FAULT_STORIES = (
+    "two HTTP 500s on stop",
+    "an HTTP 429 with Retry-After: 1 on stop",
+    "a connection dropped after a stop was applied",
+    "an HTTP 503 on a poll",
 )
+
+
+def inject_faults(sim: ZuoraSimulator, batch: Sequence[DemoAction]) -> None:
+    """Switch on the faults the demo rides out, in _FAULT_STORIES' order."""
+    sim.inject(Fault(500, times=2, method="PUT", path=_STOP_PATH))
+    sim.inject(Fault(429, retry_after=1, times=1, method="PUT", path=_STOP_PATH))
+    # aiohttp resends an idempotent request once by itself when the connection
+    # closes unanswered, so two drops on one action's stop reach the retry
+    # policy; the retried stop then finds the action already stopping.
+    dropped = next(a for a in batch if a.seeded_status == "Processing")
+    sim.inject(
+        Fault(
+            None,
+            drop="after",
+            times=2,
+            method="PUT",
+            path=f"/v1/bulk/{dropped.bulk_key}/stop",
+        )
+    )
+    sim.inject(Fault(503, times=1, method="GET", path="/v1/bulk/*"))
+
 
 _RETRY_STORIES = {
     "HTTP 500": "server error: backed off and retried",
@@ -184,8 +194,7 @@ async def run_demo(*, trace: bool, as_json: bool) -> int:
             )
             for status, total, processed, action_type in _BATCH
         ]
-        for fault, _ in _FAULTS:
-            sim.inject(fault)
+        inject_faults(sim, batch)
         if not as_json:
             introduce(console, sim, batch)
 
@@ -239,7 +248,7 @@ def introduce(
         f"Seeded {len(batch)} mass actions: "
         + ", ".join(f"{count} {status}" for status, count in seeded.items())
     )
-    console.print("Faults switched on: " + "; ".join(text for _, text in _FAULTS))
+    console.print("Faults switched on: " + "; ".join(_FAULT_STORIES))
     console.print(
         f"Stopping all {len(batch)} at once (concurrency {_CONCURRENCY}) and "
         "waiting for their final states...\n"
@@ -387,31 +396,38 @@ def _count(value: int | None) -> str:
 
 def summary_table(batch: Sequence[DemoAction]) -> Table:
     table = Table(
-        title="Mass actions after the stop", title_justify="left", box=box.SIMPLE_HEAD
+        title="Mass actions after the stop",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        caption=(
+            "Records counted in each action's response file (Success Y / N / "
+            "blank).\nThe Zuora-Track-Id is what the stop call sent: quote it to "
+            "Zuora support, or find its trace."
+        ),
+        caption_justify="left",
     )
-    table.add_column("Bulk key", no_wrap=True)
-    table.add_column("Type")
-    table.add_column("Was")
-    table.add_column("Final status")
-    table.add_column("Succeeded", justify="right")
-    table.add_column("Failed", justify="right")
-    table.add_column("Unprocessed", justify="right")
-    table.add_column("Zuora-Track-Id of the stop", no_wrap=True)
+    table.add_column("Bulk key\nZuora-Track-Id of the stop", no_wrap=True)
+    table.add_column("Final status", min_width=14)
+    table.add_column("Succeeded", justify="right", no_wrap=True)
+    table.add_column("Failed", justify="right", no_wrap=True)
+    table.add_column("Unprocessed", justify="right", no_wrap=True)
     for action in batch:
         succeeded, failed, unprocessed = action.counts or (None, None, None)
-        status = "-" if action.final is None else str(action.final.status)
-        if action.final is not None and not action.stopped:
-            status += " (not stoppable)" if action.final.is_terminal else ""
-        colour = "green" if action.stopped else "yellow"
+        if action.final is None:
+            status = "[red]unknown[/]"
+        elif action.stopped:
+            status = (
+                f"[green]{action.final.status}[/]\n[dim]was {action.seeded_status}[/]"
+            )
+        else:
+            status = f"[yellow]{action.final.status}[/]\n[dim]not stoppable[/]"
         table.add_row(
-            action.bulk_key,
-            action.action_type,
-            action.seeded_status,
-            f"[{colour}]{status}[/]",
+            f"{action.bulk_key}\n[cyan]{action.track_id or '-'}[/]",
+            status,
             _count(succeeded),
             _count(failed),
             _count(unprocessed),
-            action.track_id or "-",
         )
     return table
 
@@ -419,12 +435,15 @@ def summary_table(batch: Sequence[DemoAction]) -> Table:
 def retries_table(retries: Counter[str], faults_hit: int, attempts: int) -> Table:
     total = sum(retries.values())
     table = Table(
-        title=(
-            f"Retries (client.stats): the simulator injected {faults_hit} faults; "
-            f"{total} retries rode them out ({attempts} HTTP attempts in all; "
-            "aiohttp resends a dropped PUT or GET once by itself)"
-        ),
+        title="Retries (client.stats.retries)",
         title_justify="left",
+        box=box.SIMPLE_HEAD,
+        caption=(
+            f"The simulator injected {faults_hit} faults; {total} retries rode "
+            f"them out, {attempts} HTTP attempts in all.\n(aiohttp itself resends "
+            "a dropped GET or PUT once before the retry policy sees it.)"
+        ),
+        caption_justify="left",
     )
     table.add_column("Fault seen", no_wrap=True)
     table.add_column("Retries", justify="right")
