@@ -35,11 +35,7 @@ async def test_faults_do_not_hit_the_token_endpoint_unless_named(api: Api) -> No
         "POST",
         "/oauth/token",
         auth=False,
-        data={
-            "client_id": api.sim.client_id,
-            "client_secret": api.sim.client_secret,
-            "grant_type": "client_credentials",
-        },
+        data=api.credentials(),
     )
     assert status == 429 and headers["Retry-After"] == "2"
     assert len(api.sim.faults) == 1  # the 503 still waits for a /v1 request
@@ -230,6 +226,7 @@ async def test_request_log(api: Api) -> None:
     ("kwargs", "message"),
     [
         ({"status": 99}, "HTTP status"),
+        ({"status": 101}, "HTTP status"),
         ({"status": "500"}, "HTTP status"),
         ({"body": b"x"}, "body must be"),
         ({"code": "123"}, "8-digit"),
@@ -251,3 +248,25 @@ def test_fault_refuses_bad_arguments(kwargs: dict[str, object], message: str) ->
 def test_inject_takes_only_faults() -> None:
     with pytest.raises(ValueError, match="takes a Fault"):
         ZuoraSimulator().inject("500")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "hit"),
+    [
+        ("/v1/bulk/*", "/v1/bulk/abc", True),
+        ("/v1/bulk/*", "/v1/bulk/abc/stop", False),
+        ("/v1/bulk/*/stop", "/v1/bulk/abc/stop", True),
+        ("/v1/**", "/v1/files/f1", True),
+        ("/v1/bulk/a?c", "/v1/bulk/abc", True),
+        ("/v1/bulk/a.c", "/v1/bulk/abc", False),
+        ("/oauth/token", "/oauth/token", True),
+    ],
+)
+def test_path_globs(pattern: str, path: str, hit: bool) -> None:
+    assert Fault(path=pattern).matches("GET", path) is hit
+
+
+def test_method_is_matched_in_any_case() -> None:
+    fault = Fault(method="put")
+    assert fault.matches("PUT", "/v1/bulk/a/stop")
+    assert not fault.matches("GET", "/v1/bulk/a")

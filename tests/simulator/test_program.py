@@ -58,6 +58,7 @@ async def test_python_dash_m_prints_the_url_and_credentials(
         "0" * 8 + "-0000-4000-8000-" + "0" * 12,
         "--client-secret",
         "s3cret",
+        "--verbose",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -86,6 +87,7 @@ async def test_python_dash_m_prints_the_url_and_credentials(
         _, stderr = await asyncio.wait_for(process.communicate(), 20)
     assert process.returncode == 0
     assert b"Traceback" not in stderr
+    assert b"POST /oauth/token: 200" in stderr
 
 
 def test_program_refuses_bad_options(capsys: pytest.CaptureFixture[str]) -> None:

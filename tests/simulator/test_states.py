@@ -172,6 +172,16 @@ async def test_seeded_action_keeps_its_own_speed(api: Api, clock: ManualClock) -
     assert api.sim.action(frozen).status is MassActionStatus.STOPPING
 
 
+async def test_an_infinite_rate_finishes_as_soon_as_processing_starts(
+    api: Api, clock: ManualClock
+) -> None:
+    key = api.sim.seed_action("Pending", total=7, records_per_second=float("inf"))
+    assert api.sim.action(key).status is MassActionStatus.PENDING
+    clock.advance(10)
+    snapshot = api.sim.action(key)
+    assert snapshot.status is MassActionStatus.COMPLETED and snapshot.processed == 7
+
+
 async def test_seeded_records_look_like_the_action_type(api: Api) -> None:
     expected = {
         "UpdateAccountingCode": ("Object Key", "Object Type"),

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import sys
 
+from ._app import RecordedRequest
 from ._simulator import ZuoraSimulator
 
 
@@ -25,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--failure-rate", type=float, default=0.05)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log every request answered"
+    )
     return parser
 
 
@@ -41,12 +45,19 @@ async def _serve(args: argparse.Namespace) -> None:
         latency=args.latency,
         seed=args.seed,
     )
+    if args.verbose:
+        simulator._tenant.listener = _print_request
     await simulator.start()
     print(f"Zuora simulator listening on {simulator.base_url}")
     print(f"client_id:     {simulator.client_id}")
     print(f"client_secret: {simulator.client_secret}")
     print("Press Ctrl-C to stop.", flush=True)
     await simulator.run_forever()
+
+
+def _print_request(record: RecordedRequest) -> None:
+    answer = "dropped" if record.status is None else str(record.status)
+    print(f"{record.method} {record.path}: {answer}", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,8 +3,9 @@ would otherwise send."""
 
 from __future__ import annotations
 
-import fnmatch
+import functools
 import math
+import re
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Literal
 
@@ -30,7 +31,8 @@ class Fault:
       request; ``"after"`` applies it (a stop lands, an upload creates an
       action) and then closes the connection without an answer.
     - ``method``, ``path``: which requests it hits; ``path`` is a glob such as
-      ``"/v1/bulk/*/stop"``. Without ``path`` a fault hits every ``/v1``
+      ``"/v1/bulk/*/stop"`` (``*`` stays within one path segment, ``**``
+      spans several). Without ``path`` a fault hits every ``/v1``
       request, and the token endpoint only when ``path`` names it.
     - ``times``: how many matching requests it hits. Note that aiohttp's client
       resends an idempotent request (GET, PUT) once by itself when the
@@ -67,7 +69,23 @@ class Fault:
             return False
         if self.path is None:
             return path.startswith("/v1/")
-        return fnmatch.fnmatchcase(path, self.path)
+        return _glob(self.path).fullmatch(path) is not None
+
+
+@functools.lru_cache(maxsize=64)
+def _glob(pattern: str) -> re.Pattern[str]:
+    """A path glob: ``*`` is any text within one segment, ``**`` any text."""
+    parts = []
+    for piece in re.split(r"(\*\*|\*|\?)", pattern):
+        if piece == "**":
+            parts.append(".*")
+        elif piece == "*":
+            parts.append("[^/]*")
+        elif piece == "?":
+            parts.append("[^/]")
+        else:
+            parts.append(re.escape(piece))
+    return re.compile("".join(parts))
 
 
 def _seconds(value: object) -> bool:
@@ -84,10 +102,10 @@ def _check_fault(fault: Fault) -> None:
     if status is not None and (
         not isinstance(status, int)
         or isinstance(status, bool)
-        or not 100 <= status <= 599
+        or not 200 <= status <= 599
     ):
         raise ValueError(
-            f"Fault status must be an HTTP status (100-599) or None, not {status!r}"
+            f"Fault status must be an HTTP status (200-599) or None, not {status!r}"
         )
     if not isinstance(fault.body, str):
         raise ValueError(
