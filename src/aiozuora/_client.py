@@ -392,20 +392,23 @@ class ZuoraClient:
         method = method.upper()
         url = self._url(path)
         key = _idempotency_key(idempotency_key)
-        call = self._call(
-            method,
-            url,
-            json=json,
-            data=data,
-            headers=headers,
-            params=params,
-            idempotency_key=key,
-            read=_buffered(json_object),
-        )
+
+        def call() -> Awaitable[dict[str, Any]]:
+            return self._call(
+                method,
+                url,
+                json=json,
+                data=data,
+                headers=headers,
+                params=params,
+                idempotency_key=key,
+                read=_buffered(json_object),
+            )
+
         if in_operation():
-            return await call
+            return await call()
         async with self._operation("zuora.request", {"http.request.method": method}):
-            return await call
+            return await call()
 
     async def _download(self, url: str, dest: IO[bytes]) -> int:
         """GET ``url`` into ``dest``; returns the number of bytes written.
@@ -425,11 +428,15 @@ class ZuoraClient:
                 written += len(chunk)
             return written
 
-        call = self._call("GET", target, authorize=authorize, read=read, stream=True)
+        def call() -> Awaitable[int]:
+            return self._call(
+                "GET", target, authorize=authorize, read=read, stream=True
+            )
+
         if in_operation():
-            return await call
+            return await call()
         async with self._operation("zuora.download"):
-            return await call
+            return await call()
 
     # -- the call ------------------------------------------------------------
 

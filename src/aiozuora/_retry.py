@@ -171,10 +171,13 @@ class RetryRun:
         try:
             return await retrying(next_attempt)
         except Failed as failed:
-            self._give_up(failed.failure, number)
-            error = failed.failure.error
-            error.attempts = number
-            raise error from error.__cause__
+            failure = failed.failure
+        # Raised outside the except block, so that the internal Failed does not
+        # become the error's context.
+        self._give_up(failure, number)
+        error = failure.error
+        error.attempts = number
+        raise error from error.__cause__
 
     def _should_retry(self, exc: BaseException) -> bool:
         if not isinstance(exc, Failed):
