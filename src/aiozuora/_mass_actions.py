@@ -76,9 +76,10 @@ _MAX_IDEMPOTENCY_KEY = 255
 #: answer the next poll.
 _TRANSIENT = (TransportError, ServerError, RateLimitError, ProtocolError)
 
-#: Failures of a stop after which the action's state says whether the stop
-#: holds: a refusal, or an answer that never arrived (the stop may have landed).
-_REFUSALS_NOT_ABOUT_STATE = (
+#: Failures of a stop that say nothing about the action's state: raised as
+#: they are. After any other failure (a refusal, or an answer that never
+#: arrived and may hide a stop that landed) the state is looked up to decide.
+_STOP_FAILURES_TO_RAISE = (
     AuthenticationError,
     PermissionDeniedError,
     NotFoundError,
@@ -423,7 +424,7 @@ class MassActions:
             try:
                 await self._client._call_json("PUT", f"/v1/bulk/{key}/stop")
             except (APIError, TransportError, ProtocolError) as error:
-                if isinstance(error, _REFUSALS_NOT_ABOUT_STATE):
+                if isinstance(error, _STOP_FAILURES_TO_RAISE):
                     raise
                 action = await self._state_after_failed_stop(key, error)
                 span.set_attribute("zuora.mass_action.status", str(action.status))
