@@ -43,8 +43,8 @@ def test_stop_one() -> None:
 def test_stop_many() -> None:
     out = run_example("stop_many.py")
 
-    assert "41/41 handled" in out
-    assert "41 mass actions: 10 Completed, 30 Stopped, 1 not stopped" in out
+    assert "21/21 handled" in out
+    assert "21 mass actions: 5 Completed, 15 Stopped, 1 not stopped" in out
     assert re.search(r"^  0{32}: not stopped: .*No mass action", out, re.MULTILINE)
 
 

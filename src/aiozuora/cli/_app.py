@@ -7,12 +7,13 @@ import csv
 import sys
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import click
 
 from .. import (
     DEFAULT_WAIT_TIMEOUT,
+    MASS_ACTION_TYPES,
     MassAction,
     MassActionStatus,
     PollPolicy,
@@ -47,15 +48,6 @@ from ._render import (
 
 __all__ = ["cli"]
 
-ACTION_TYPES = (
-    "UpdateAccountingCode",
-    "CreateRevenueSchedule",
-    "UpdateRevenueSchedule",
-    "DeleteRevenueSchedule",
-    "ImportFXRate",
-    "MPU",
-)
-
 
 def run(
     body: Callable[[], Coroutine[Any, Any, int]], *, base_url: str | None = None
@@ -73,7 +65,7 @@ def run(
     click.get_current_context().exit(code)
 
 
-def fail(message: str, exit_code: int) -> None:
+def fail(message: str, exit_code: int) -> NoReturn:
     """End the command at once with one line on stderr."""
     click.echo(f"aiozuora: {message}", err=True)
     click.get_current_context().exit(exit_code)
@@ -282,7 +274,7 @@ def wait(
 )
 @click.option(
     "--action-type",
-    type=click.Choice(ACTION_TYPES),
+    type=click.Choice(MASS_ACTION_TYPES),
     required=True,
     help="What Zuora does with each record of FILE.",
 )
@@ -362,17 +354,10 @@ def results(
 
     async def body() -> int:
         async with connection.client() as client:
-            action = await client.mass_actions.get(bulk_key)
-            if not action.output_url:
-                raise CliFailure(
-                    f"mass action {bulk_key} has no response file yet: it is "
-                    f"{action.status}, and Zuora writes one only when an action "
-                    "is Completed or Stopped",
-                    EXIT_ACTION_FAILED,
-                )
             with progress(bar=False) as display:
                 display.add_task("Downloading the response file", total=None)
-                response = await client.mass_actions.response_file(action)
+                # NoResponseFileError (exit 1) says why there is none.
+                response = await client.mass_actions.response_file(bulk_key)
 
         if output is not None:
             write_csv(response, output)

@@ -12,7 +12,7 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -123,7 +123,6 @@ class DemoAction:
     final: MassAction | None = None
     counts: tuple[int, int, int] | None = None
     track_id: str | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def stopped(self) -> bool:
