@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
+import ssl
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
 
+import aiohttp
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
 
-from aiozuora import RetryPolicy, ZuoraClient, track_id
+from aiozuora import RetryPolicy, TransportError, ZuoraClient, track_id
 from aiozuora.simulator import Fault, ZuoraSimulator
 
 SENTINEL = "SENTINEL-s3cr3t-0f7c2a9e4b"
@@ -117,3 +123,63 @@ async def test_secret_and_tokens_never_show(
     for secret in (SENTINEL, *tokens):
         leaks = [text for text in texts if secret in text]
         assert leaks == [], f"a secret shows in: {leaks[:3]}"
+
+
+@pytest.fixture
+def self_signed_cert(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no CA signed, and its key."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "ec",
+            "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", str(key), "-out", str(cert), "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture
+async def self_signed_server(
+    self_signed_cert: tuple[Path, Path],
+) -> AsyncIterator[str]:
+    """An https server on loopback whose certificate no CA signed."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*self_signed_cert)
+
+    async def handle(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    yield f"https://127.0.0.1:{port}"
+    server.close()
+    await server.wait_closed()
+
+
+@pytest.mark.parametrize("callers_session", [False, True])
+async def test_certificates_are_always_verified(
+    self_signed_server: str, callers_session: bool
+) -> None:
+    # Even a session whose connector turns verification off does not carry
+    # credentials to a server that cannot prove who it is.
+    connector = aiohttp.TCPConnector(ssl=False)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        client = ZuoraClient(
+            self_signed_server,
+            access_token="tok3n",
+            session=session if callers_session else None,
+        )
+        async with client:
+            with pytest.raises(TransportError, match="certificate") as caught:
+                await client._call_json("GET", "/v1/bulk/abc")
+
+    assert caught.value.attempts == 1
+    assert client.stats.retries == {}
