@@ -31,7 +31,7 @@ import random
 import tempfile
 import uuid
 import zipfile
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import IO, Any, Protocol
@@ -506,9 +506,8 @@ class MassActions:
     async def _poll(
         self, key: str, policy: PollPolicy, seen: _Seen, *, look_first: bool
     ) -> MassAction:
-        interval = policy.initial_interval
-        delay = 0.0 if look_first else _jittered(interval, policy)
-        grow = not look_first
+        intervals = poll_intervals(policy)
+        delay = 0.0 if look_first else next(intervals)
         while True:
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -524,10 +523,7 @@ class MassActions:
                 seen.update(action)
                 if action.is_terminal:
                     return action
-            if grow:
-                interval = min(interval * policy.multiplier, policy.max_interval)
-            grow = True
-            delay = max(_jittered(interval, policy), retry_after)
+            delay = max(next(intervals), retry_after)
 
     async def _outcome(
         self, key: str, wait: bool, limit: float, policy: PollPolicy
@@ -579,10 +575,17 @@ async def _notify(on_outcome: OnOutcome | None, outcome: StopOutcome) -> None:
         logger.exception("on_outcome raised for mass action %s", outcome.bulk_key)
 
 
-def _jittered(interval: float, policy: PollPolicy) -> float:
-    if policy.jitter == 0:
-        return interval
-    return interval * random.uniform(1 - policy.jitter, 1 + policy.jitter)
+def poll_intervals(policy: PollPolicy) -> Iterator[float]:
+    """The pauses between polls under ``policy``: growing by ``multiplier``
+    from ``initial_interval`` up to ``max_interval``, each moved at random by
+    up to ``jitter`` either way."""
+    interval = policy.initial_interval
+    while True:
+        if policy.jitter:
+            yield interval * random.uniform(1 - policy.jitter, 1 + policy.jitter)
+        else:
+            yield interval
+        interval = min(interval * policy.multiplier, policy.max_interval)
 
 
 def _count_text(count: int | None) -> str:

@@ -121,7 +121,7 @@ async def test_a_timeout_is_one_key_outcome_with_its_last_state(
     quick = sim.seed_action("Processing", total=2000, records_per_second=1)
 
     outcomes = await client.mass_actions.stop_many(
-        [slow, quick], timeout=0.3, poll=poll
+        [slow, quick], timeout=0.6, poll=poll
     )
 
     assert isinstance(outcomes[0].error, WaitTimeoutError)
@@ -365,7 +365,7 @@ async def test_cancelling_stop_many_cancels_every_child(
     with pytest.raises(asyncio.CancelledError):
         await task
 
-    assert time.monotonic() - started < 0.2
+    assert time.monotonic() - started < 0.5
     assert sdk_tasks() == []
     assert 4 <= sum(1 for s in sim.requests if s.method == "PUT") < 12
     spans = span_exporter.get_finished_spans()
