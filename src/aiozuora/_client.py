@@ -10,6 +10,7 @@ attempt follows.
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import logging
 import ssl
@@ -49,7 +50,7 @@ from ._retry import (
 from ._tracing import Attempt, Tracing, current_track_id, in_operation
 
 if TYPE_CHECKING:
-    from ._mass_actions import MassActions  # type: ignore[import-not-found, unused-ignore]
+    from ._mass_actions import MassActions
 
 __all__ = ["ClientStats", "Environment", "ZuoraClient"]
 
@@ -320,16 +321,9 @@ class ZuoraClient:
         """Submit, inspect, stop and wait for mass actions."""
         self._check_open()
         if self._mass_actions is None:
-            try:
-                from ._mass_actions import (  # type: ignore[import-not-found, unused-ignore]
-                    MassActions,
-                )
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{__package__}._mass_actions":
-                    raise
-                raise NotImplementedError(
-                    "mass actions are not part of this build of aiozuora"
-                ) from None
+            # Imported here: the resources sit above the session layer.
+            from ._mass_actions import MassActions
+
             self._mass_actions = MassActions(self)
         return self._mass_actions
 
@@ -464,6 +458,9 @@ class ZuoraClient:
         if json is not None and data is not None:
             raise ValueError("give json or data, not both")
         session = self._open_session()
+        if params:
+            # In the URL itself, so that spans and logs show the query sent.
+            url = url.update_query(dict(params))
         track = current_track_id()
         run = RetryRun(
             self.retry_policy,
@@ -490,7 +487,6 @@ class ZuoraClient:
                         headers=request_headers,
                         json=json,
                         data=body,
-                        params=params,
                         timeout=_timeout(limit, stream),
                         ssl=self._ssl_for(url),
                         allow_redirects=stream,
@@ -504,7 +500,10 @@ class ZuoraClient:
     async def _token(self, number: int, url: URL, track: str | None) -> Token:
         try:
             return await self._auth.token()
-        except (APIError, TransportError, ProtocolError) as exc:
+        except (APIError, TransportError, ProtocolError) as shared:
+            # Every call waiting on the fetch gets it; each raises its own copy.
+            exc = copy.copy(shared)
+            exc.__cause__ = shared.__cause__
             # No request went to Zuora's API: retrying is safe even for a POST.
             if isinstance(exc, APIError):
                 failure = api_failure(exc, refreshable=False)
