@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import logging
 import sys
+from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
 import click
+from rich import box
+from rich.markup import escape
+from rich.table import Table
 
 from .. import (
     DEFAULT_WAIT_TIMEOUT,
@@ -47,6 +52,8 @@ from ._render import (
 )
 
 __all__ = ["cli"]
+
+_LOG_HANDLER = "aiozuora-cli"
 
 
 def run(
@@ -120,7 +127,14 @@ def show_action(action: MassAction, as_json: bool) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="aiozuora")
-def cli() -> None:
+@click.option(
+    "--verbose",
+    "-v",
+    count=True,
+    help="Log what the SDK does to stderr (-v: retries and state changes, "
+    "-vv: every attempt).",
+)
+def cli(verbose: int) -> None:
     """Stop, watch and inspect Zuora mass actions (Mass Updater).
 
     Connection settings come from options or from ZUORA_BASE_URL,
@@ -130,6 +144,27 @@ def cli() -> None:
     Exit codes: 0 all well, 1 some action failed or could not be stopped,
     2 usage error, 3 authentication or configuration error.
     """
+    configure_logging(verbose)
+
+
+def configure_logging(verbose: int) -> None:
+    """Keep the SDK's log off the terminal unless asked for.
+
+    Without a handler, Python would print the SDK's warnings (a give-up after
+    the last retry, say) beside the one line each failure is reported in.
+    """
+    logger = logging.getLogger("aiozuora")
+    for handler in [h for h in logger.handlers if h.get_name() == _LOG_HANDLER]:
+        logger.removeHandler(handler)
+    if verbose:
+        new: logging.Handler = logging.StreamHandler(sys.stderr)
+        new.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logger.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+    else:
+        new = logging.NullHandler()
+        logger.setLevel(logging.NOTSET)
+    new.set_name(_LOG_HANDLER)
+    logger.addHandler(new)
 
 
 @cli.command()
@@ -380,20 +415,31 @@ def results(
 def show_results(
     summary: Mapping[str, Any], response: ResponseFile, output: Path | None
 ) -> None:
-    console = stdout_console()
     rows = {
+        "Bulk key": str(summary["bulk_key"]),
         "Succeeded": f"{summary['succeeded']:,}",
         "Failed": f"{summary['failed']:,}",
         "Unprocessed": f"{summary['unprocessed']:,}",
     }
     if output is not None:
         rows["Written to"] = str(output)
-    console.print(summary_table(f"Response file of {summary['bulk_key']}", rows))
-    failures = [row for row in response if row.outcome == RowOutcome.FAILED]
-    for row in failures[:5]:
-        console.print(f"  failed: {row.error_message or '(no message)'}")
-    if len(failures) > 5:
-        console.print(f"  ... and {len(failures) - 5:,} more failed records")
+    console = stdout_console()
+    console.print(summary_table("Response file", rows))
+
+    reasons = Counter(
+        row.error_message or "(no message)" for row in response.rows(RowOutcome.FAILED)
+    )
+    if reasons:
+        table = Table(title="Why records failed", show_edge=False, box=box.SIMPLE)
+        table.add_column("Records", justify="right")
+        table.add_column("Error Message", overflow="fold")
+        top = reasons.most_common(5)
+        for message, count in top:
+            table.add_row(f"{count:,}", escape(message))
+        others = sum(reasons.values()) - sum(count for _, count in top)
+        if others:
+            table.add_row(f"{others:,}", "(other messages)")
+        console.print(table)
 
 
 def write_csv(response: ResponseFile, output: Path) -> None:

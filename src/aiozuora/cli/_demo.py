@@ -401,8 +401,10 @@ def summary_table(batch: Sequence[DemoAction]) -> Table:
         pad_edge=False,
         caption=(
             "Records counted in each action's response file (Success Y / N / "
-            "blank).\nThe Zuora-Track-Id is what the stop call sent: quote it to "
-            "Zuora support, or find its trace."
+            "blank).\nThe Zuora-Track-Id is what the stop call sent: "
+            "{trace id}-{span id} of its operation's span.\nAll share the trace "
+            "id of the stop_many call, so one search in Zuora's logs finds the "
+            "whole batch."
         ),
         caption_justify="left",
     )
