@@ -6,6 +6,7 @@ from ._errors import (
     AuthenticationError,
     InvalidRequestError,
     MassActionNotStoppableError,
+    NoResponseFileError,
     NotFoundError,
     PermissionDeniedError,
     ProtocolError,
@@ -15,13 +16,21 @@ from ._errors import (
     WaitTimeoutError,
     ZuoraError,
 )
-from ._models import MassAction, MassActionStatus, RowOutcome, StopOutcome
+from ._models import (
+    MASS_ACTION_TYPES,
+    MassAction,
+    MassActionStatus,
+    RowOutcome,
+    StopOutcome,
+)
 from ._policies import DEFAULT_WAIT_TIMEOUT, PollPolicy, RetryPolicy
+from ._response_file import ResponseFile, ResponseRow
 from ._track_id import track_id
 from ._version import __version__
 
 __all__ = [
     "DEFAULT_WAIT_TIMEOUT",
+    "MASS_ACTION_TYPES",
     "APIError",
     "AuthenticationError",
     "ClientStats",
@@ -30,11 +39,14 @@ __all__ = [
     "MassAction",
     "MassActionNotStoppableError",
     "MassActionStatus",
+    "NoResponseFileError",
     "NotFoundError",
     "PermissionDeniedError",
     "PollPolicy",
     "ProtocolError",
     "RateLimitError",
+    "ResponseFile",
+    "ResponseRow",
     "RetryPolicy",
     "RowOutcome",
     "ServerError",

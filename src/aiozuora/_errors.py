@@ -13,6 +13,7 @@ The tree::
     ├── TransportError              no answer: connection refused, reset, timed out
     ├── ProtocolError               an answer that is not what Zuora sends
     ├── MassActionNotStoppableError the action already Completed or Failed
+    ├── NoResponseFileError         the action has no response file (yet, or ever)
     └── WaitTimeoutError            the action did not reach a final state in time
                                     (also a TimeoutError)
 
@@ -35,6 +36,7 @@ __all__ = [
     "AuthenticationError",
     "InvalidRequestError",
     "MassActionNotStoppableError",
+    "NoResponseFileError",
     "NotFoundError",
     "PermissionDeniedError",
     "ProtocolError",
@@ -232,6 +234,39 @@ class MassActionNotStoppableError(ZuoraError):
                 request_id=self.cause.request_id, track_id=self.cause.track_id
             )
         return text
+
+
+class NoResponseFileError(ZuoraError):
+    """The mass action has no response file to read.
+
+    Zuora writes a response file when an action Completed, or Stopped after it
+    had started processing records. An action stopped while still Pending, an
+    action that Failed, and an action that is still running have none;
+    ``action`` is the state that was looked at, and the message says which case
+    it is.
+    """
+
+    def __init__(self, action: MassAction) -> None:
+        self.action = action
+        super().__init__(action.bulk_key)
+
+    def __str__(self) -> str:
+        key, status = self.action.bulk_key, str(self.action.status)
+        if status == "Stopped":
+            why = (
+                "it was stopped before processing started, so no record was "
+                "processed and Zuora wrote no file"
+            )
+        elif status == "Failed":
+            why = "it Failed before processing any record, so Zuora wrote no file"
+        elif not self.action.is_terminal:
+            why = (
+                f"it is still {status}; Zuora writes the file once the action is "
+                "Completed or Stopped"
+            )
+        else:
+            why = f"Zuora reports no outputURL although it is {status}"
+        return f"mass action {key} has no response file: {why}"
 
 
 class WaitTimeoutError(ZuoraError, TimeoutError):

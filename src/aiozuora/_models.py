@@ -12,12 +12,23 @@ from typing import Any
 from ._errors import ProtocolError
 
 __all__ = [
+    "MASS_ACTION_TYPES",
     "MassAction",
     "MassActionStatus",
     "RowOutcome",
     "StopOutcome",
     "validate_bulk_key",
 ]
+
+#: The action types ``POST /v1/bulk`` accepts, spelled as Zuora spells them.
+MASS_ACTION_TYPES = (
+    "UpdateAccountingCode",
+    "CreateRevenueSchedule",
+    "UpdateRevenueSchedule",
+    "DeleteRevenueSchedule",
+    "ImportFXRate",
+    "MPU",
+)
 
 _BULK_KEY = re.compile(r"[A-Za-z0-9]+")
 _BULK_KEY_MAX = 64

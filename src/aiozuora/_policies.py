@@ -68,10 +68,12 @@ class RetryPolicy:
 class PollPolicy:
     """How ``wait`` polls a mass action for its final state.
 
-    The first poll comes ``initial_interval`` seconds after the wait starts; each
-    interval is ``multiplier`` times the one before, up to ``max_interval``, and
-    moved at random by up to ``jitter`` (a fraction) either way so that many
-    waiters do not poll in step. A Retry-After on a poll's answer is honoured.
+    ``wait`` looks at once; after a stop, the first poll comes
+    ``initial_interval`` seconds later. Each interval is ``multiplier`` times
+    the one before, up to ``max_interval``, and moved at random by up to
+    ``jitter`` (a fraction) either way so that many waiters do not poll in
+    step. When a poll fails with a Retry-After, the next one waits at least
+    that long.
     """
 
     initial_interval: float = 1.0

@@ -6,7 +6,8 @@ The rules (``RetryPolicy`` holds the numbers):
   timeouts, HTTP 429, 500, 502, 503 and 504, and Zuora error categories 50, 61,
   70 and 99 whatever the HTTP status; category 60 at most once per call.
 - A 401 after which a fresh token may help is retried once, after a refresh,
-  without counting against ``max_attempts``.
+  without counting against ``max_attempts`` (a POST too: Zuora refused it
+  before doing anything).
 - A POST is retried only when it could not have reached Zuora (the connection
   was never made) or when it carries an Idempotency-Key.
 - Delays use full jitter; a Retry-After on a 429, a 503 or a category 70 is
@@ -171,10 +172,13 @@ class RetryRun:
         try:
             return await retrying(next_attempt)
         except Failed as failed:
-            self._give_up(failed.failure, number)
-            error = failed.failure.error
-            error.attempts = number
-            raise error from error.__cause__
+            failure = failed.failure
+        # Raised outside the except block, so that the internal Failed does not
+        # become the error's context.
+        self._give_up(failure, number)
+        error = failure.error
+        error.attempts = number
+        raise error from error.__cause__
 
     def _should_retry(self, exc: BaseException) -> bool:
         if not isinstance(exc, Failed):

@@ -36,11 +36,7 @@ async def test_faults_do_not_hit_the_token_endpoint_unless_named(api: Api) -> No
         "POST",
         "/oauth/token",
         auth=False,
-        data={
-            "client_id": api.sim.client_id,
-            "client_secret": api.sim.client_secret,
-            "grant_type": "client_credentials",
-        },
+        data=api.credentials(),
     )
     assert status == 429 and headers["Retry-After"] == "2"
     assert len(api.sim.faults) == 1  # the 503 still waits for a /v1 request

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import math
+import secrets
 import time
 import uuid
 from collections.abc import Callable
 from types import TracebackType
+from typing import TypeGuard
 
 from aiohttp import web
 
@@ -47,8 +49,12 @@ def _check_rate(value: object) -> float:
     return float(value)
 
 
+def _whole(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _check_count(name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    if not _whole(value) or value < 0:
         raise ValueError(f"{name} must be a whole number >= 0, not {value!r}")
     return value
 
@@ -102,11 +108,7 @@ class ZuoraSimulator:
     ) -> None:
         if not isinstance(host, str) or not host:
             raise ValueError(f"host must be a host name or address, not {host!r}")
-        if (
-            not isinstance(port, int)
-            or isinstance(port, bool)
-            or not 0 <= port <= 65535
-        ):
+        if not _whole(port) or not 0 <= port <= 65535:
             raise ValueError(f"port must be 0 (any free port) to 65535, not {port!r}")
         if client_id is not None and (not isinstance(client_id, str) or not client_id):
             raise ValueError("client_id must be a non-empty string or None")
@@ -123,11 +125,7 @@ class ZuoraSimulator:
             raise ValueError(
                 f"records_per_second must be > 0, not {records_per_second!r}"
             )
-        if (
-            not isinstance(concurrency_limit, int)
-            or isinstance(concurrency_limit, bool)
-            or concurrency_limit < 1
-        ):
+        if not _whole(concurrency_limit) or concurrency_limit < 1:
             raise ValueError(
                 "concurrency_limit must be a whole number >= 1, "
                 f"not {concurrency_limit!r}"
@@ -139,7 +137,7 @@ class ZuoraSimulator:
                 "output_host must be a host name such as 'localhost', "
                 f"not {output_host!r}"
             )
-        if not isinstance(seed, int) or isinstance(seed, bool):
+        if not _whole(seed):
             raise ValueError(f"seed must be an integer, not {seed!r}")
         if clock is not None and not callable(clock):
             raise ValueError("clock must be a callable returning seconds, or None")
@@ -149,10 +147,8 @@ class ZuoraSimulator:
         self._clock = clock or time.monotonic
         self._epoch = time.time() - self._clock()
         self._options = Options(
-            client_id=client_id
-            or str(uuid.UUID(int=new_rng(seed, "id").getrandbits(128), version=4)),
-            client_secret=client_secret
-            or new_rng(seed, "secret").getrandbits(160).to_bytes(20, "big").hex()[:40],
+            client_id=client_id or str(uuid.uuid4()),
+            client_secret=client_secret or secrets.token_hex(20),
             token_ttl=float(token_ttl),
             timing=Timing(
                 pending_seconds=_check_seconds(
@@ -368,9 +364,8 @@ class ZuoraSimulator:
             action_type=action_type,
             timing=timing,
             created_at=created,
-            records=None,
+            records=lambda: synthetic_records(action_type, total, rng),
             total=total,
-            records_factory=lambda: synthetic_records(action_type, total, rng),
         )
         if state is MassActionStatus.PENDING:
             return key

@@ -69,9 +69,8 @@ class SimulatedAction:
         file_id: str,
         timing: Timing,
         created_at: float,
-        records: Records | None,
+        records: Records | Callable[[], Records],
         total: int,
-        records_factory: Callable[[], Records],
         uploaded_by: str,
     ) -> None:
         self.bulk_key = bulk_key
@@ -80,14 +79,15 @@ class SimulatedAction:
         self.timing = timing
         self.uploaded_by = uploaded_by
         self.total = total
-        self._records = records
-        self._records_factory = records_factory
+        # Seeded actions make their synthetic records only when first needed.
+        self._records = records if isinstance(records, Records) else None
+        self._make_records = records
         self.created_at = created_at
         self.started_at = created_at + timing.pending_seconds
         # Processing: `base` records are done at `base_at`, then `rate` a second.
         self.base = 0
         self.base_at = self.started_at
-        self.failure_reason = records.problem if records is not None else None
+        self.failure_reason = None if self._records is None else self._records.problem
         self.stop_at: float | None = None
         self.stopped_at = math.inf
         self.stop_from: MassActionStatus | None = None
@@ -101,7 +101,8 @@ class SimulatedAction:
     @property
     def records(self) -> Records:
         if self._records is None:
-            self._records = self._records_factory()
+            assert callable(self._make_records)
+            self._records = self._make_records()
         return self._records
 
     @property
@@ -141,16 +142,18 @@ class SimulatedAction:
         return math.floor(processed * self.timing.failure_rate + _EPSILON)
 
     def row_result(self, index: int) -> tuple[str, str]:
+        """The Success and Error Message of one processed record."""
         indices = self._failed_indices()
-        if indices is not None:
-            failed = bisect.bisect_left(indices, index) < len(indices) and (
-                indices[bisect.bisect_left(indices, index)] == index
-            )
-            if failed and not self._fails(index):
-                return "N", GROUP_FAILED
-        else:
+        if indices is None:
             failed = self._fails(index)
-        return ("N", row_error(self.action_type)) if failed else ("Y", "")
+        else:
+            position = bisect.bisect_left(indices, index)
+            failed = position < len(indices) and indices[position] == index
+        if not failed:
+            return "Y", ""
+        if self._fails(index):
+            return "N", row_error(self.action_type)
+        return "N", GROUP_FAILED
 
     # -- the clock -------------------------------------------------------------
 
