@@ -1,6 +1,6 @@
 """A batch orchestrator: stop many mass actions, at most a few at a time.
 
-Run as it is, it starts a local Zuora simulator with 40 mass actions, some of
+Run as it is, it starts a local Zuora simulator with 20 mass actions, some of
 which finished long ago. Against Zuora, pass the bulk keys as arguments and the
 connection in ZUORA_BASE_URL, ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET.
 """
@@ -31,7 +31,12 @@ async def stop_all(
 
     # One outcome per key, in input order; one bad key never stops the rest.
     return await client.mass_actions.stop_many(
-        bulk_keys, concurrency=8, wait=True, timeout=600, poll=poll, on_outcome=progress
+        bulk_keys,
+        concurrency=10,
+        wait=True,
+        timeout=600,
+        poll=poll,
+        on_outcome=progress,
     )
 
 
@@ -65,7 +70,7 @@ async def main(argv: list[str]) -> None:
         keys = [
             sim.seed_action(status, total=2_000 + 100 * n)
             for n, status in enumerate(
-                ["Processing", "Pending", "Processing", "Completed"] * 10
+                ["Processing", "Pending", "Processing", "Completed"] * 5
             )
         ]
         keys.append("0" * 32)  # a key the tenant does not know

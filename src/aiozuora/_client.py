@@ -10,8 +10,10 @@ attempt follows.
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import logging
+import re
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -34,7 +36,7 @@ from ._auth import (
     Token,
     TokenProvider,
 )
-from ._errors import APIError, ProtocolError, TransportError
+from ._errors import APIError, AuthenticationError, ProtocolError, TransportError
 from ._headers import USER_AGENT, check_base_url, check_url, id_list, same_origin
 from ._policies import RetryPolicy
 from ._responses import RawResponse, api_error, check_success, json_body, json_object
@@ -49,7 +51,7 @@ from ._retry import (
 from ._tracing import Attempt, Tracing, current_track_id, in_operation
 
 if TYPE_CHECKING:
-    from ._mass_actions import MassActions  # type: ignore[import-not-found, unused-ignore]
+    from ._mass_actions import MassActions
 
 __all__ = ["ClientStats", "Environment", "ZuoraClient"]
 
@@ -58,6 +60,8 @@ logger = logging.getLogger("aiozuora")
 T = TypeVar("T")
 
 _DOWNLOAD_CHUNK = 64 * 1024
+#: What can follow "Bearer " in a header: visible US-ASCII, no spaces.
+_BEARER_TOKEN = re.compile(r"[\x21-\x7e]+")
 _MAX_IDEMPOTENCY_KEY = 255
 
 
@@ -122,6 +126,18 @@ _ALIASES = {
     "csbx-ap": "APAC_CENTRAL_SANDBOX",
     "prod-ap": "APAC_PRODUCTION",
 }
+
+
+def _refuse_environment_name(url: str) -> None:
+    """Point a caller who passed ``"us-sandbox"`` as a URL to the way to do it."""
+    try:
+        environment = Environment.from_name(url)
+    except ValueError:
+        return
+    raise ValueError(
+        f"base_url {url!r} is the name of an environment, not a URL; pass "
+        f"Environment.from_name({url!r}) (or {environment.value!r})"
+    )
 
 
 def _positive(value: float, name: str) -> float:
@@ -202,6 +218,8 @@ class ZuoraClient:
             raise ValueError(
                 f"base_url must be an Environment or a URL string, not {url!r}"
             )
+        if "://" not in url:
+            _refuse_environment_name(url)
         self._base = check_base_url(url)
         self.base_url = str(self._base)
 
@@ -244,6 +262,13 @@ class ZuoraClient:
                 )
             if not isinstance(access_token, str) or not access_token:
                 raise ValueError("access_token must be a non-empty string")
+            if not _BEARER_TOKEN.fullmatch(access_token):
+                # The value is a secret: the message does not repeat it.
+                raise ValueError(
+                    "access_token must be printable US-ASCII without spaces or "
+                    "line breaks (it is sent as 'Authorization: Bearer <token>'); "
+                    "give the token alone, without 'Bearer '"
+                )
             return StaticToken(access_token)
         if not client_id or not client_secret:
             raise ValueError(
@@ -320,16 +345,9 @@ class ZuoraClient:
         """Submit, inspect, stop and wait for mass actions."""
         self._check_open()
         if self._mass_actions is None:
-            try:
-                from ._mass_actions import (  # type: ignore[import-not-found, unused-ignore]
-                    MassActions,
-                )
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{__package__}._mass_actions":
-                    raise
-                raise NotImplementedError(
-                    "mass actions are not part of this build of aiozuora"
-                ) from None
+            # Imported here: the resources sit above the session layer.
+            from ._mass_actions import MassActions
+
             self._mass_actions = MassActions(self)
         return self._mass_actions
 
@@ -464,6 +482,9 @@ class ZuoraClient:
         if json is not None and data is not None:
             raise ValueError("give json or data, not both")
         session = self._open_session()
+        if params:
+            # In the URL itself, so that spans and logs show the query sent.
+            url = url.update_query(dict(params))
         track = current_track_id()
         run = RetryRun(
             self.retry_policy,
@@ -490,7 +511,6 @@ class ZuoraClient:
                         headers=request_headers,
                         json=json,
                         data=body,
-                        params=params,
                         timeout=_timeout(limit, stream),
                         ssl=self._ssl_for(url),
                         allow_redirects=stream,
@@ -504,7 +524,10 @@ class ZuoraClient:
     async def _token(self, number: int, url: URL, track: str | None) -> Token:
         try:
             return await self._auth.token()
-        except (APIError, TransportError, ProtocolError) as exc:
+        except (APIError, TransportError, ProtocolError) as shared:
+            # Every call waiting on the fetch gets it; each raises its own copy.
+            exc = copy.copy(shared)
+            exc.__cause__ = shared.__cause__
             # No request went to Zuora's API: retrying is safe even for a POST.
             if isinstance(exc, APIError):
                 failure = api_failure(exc, refreshable=False)
@@ -568,6 +591,12 @@ class ZuoraClient:
             and token is not None
             and self._auth.invalidate(token)
         )
+        if response.status == 401 and isinstance(self._auth, StaticToken):
+            error.message += (
+                " (the access_token given to ZuoraClient was refused: it may have "
+                "expired, and it is never refreshed; give a new one, or client_id "
+                "and client_secret to have tokens fetched and refreshed)"
+            )
         raise Failed(api_failure(error, refreshable=refreshable))
 
     # -- OAuth ---------------------------------------------------------------
@@ -608,6 +637,13 @@ class ZuoraClient:
             if not 200 <= raw.status < 300:
                 error = api_error(raw)
                 span.fail(error, str(raw.status))
+                if isinstance(error, AuthenticationError):
+                    error.message = (
+                        f"Zuora refused the OAuth client credentials "
+                        f"({error.message}); check client_id and client_secret, "
+                        f"and that {self.base_url} is the environment the OAuth "
+                        f"client was created in"
+                    )
                 raise error
             return _token_from(raw)
 
@@ -684,6 +720,16 @@ def _token_from(raw: RawResponse) -> tuple[Secret, float]:
     if not isinstance(token, str) or not token:
         raise ProtocolError(
             "the token answer has no access_token",
+            status=raw.status,
+            request_id=raw.request_id,
+            track_id=raw.track_id,
+        )
+    if not _BEARER_TOKEN.fullmatch(token):
+        # It would break the Authorization header of every call; the value
+        # itself stays out of the message.
+        raise ProtocolError(
+            f"the token answer's access_token ({len(token)} characters) is not a "
+            "bearer token: it must be printable US-ASCII without spaces",
             status=raw.status,
             request_id=raw.request_id,
             track_id=raw.track_id,

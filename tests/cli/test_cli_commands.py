@@ -310,4 +310,6 @@ async def test_results_before_a_final_state_exits_1(
     result = await invoke("results", key, env=env_for)
 
     assert result.exit_code == 1, result.output
-    assert "no response file yet" in one_line_error(result)
+    line = one_line_error(result)
+    assert f"mass action {key} has no response file" in line
+    assert "still Processing" in line

@@ -3,38 +3,24 @@
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 from .conftest import PYTHON, run_cli, subprocess_env
 
 
-def test_python_m_aiozuora_lists_the_commands() -> None:
-    process = subprocess.run(
-        [PYTHON, "-m", "aiozuora", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=subprocess_env(),
-    )
+def test_help_lists_the_commands_and_exit_codes() -> None:
+    result = run_cli("--help")
 
-    assert process.returncode == 0, process.stderr
+    assert result.exit_code == 0
     for command in ("demo", "simulate", "get", "stop", "wait", "submit", "results"):
-        assert command in process.stdout
+        assert command in result.stdout
+    assert "Exit codes" in result.stdout
 
 
-def test_console_script_is_installed() -> None:
-    script = Path(PYTHON).parent / "aiozuora"
+def test_version() -> None:
+    result = run_cli("--version")
 
-    process = subprocess.run(
-        [str(script), "--version"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=subprocess_env(),
-    )
-
-    assert process.returncode == 0, process.stderr
-    assert "aiozuora" in process.stdout
+    assert result.exit_code == 0
+    assert result.stdout.startswith("aiozuora, version ")
 
 
 def test_missing_cli_extra_is_one_line_and_exit_3() -> None:

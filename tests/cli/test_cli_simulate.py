@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
 
-from .conftest import PYTHON, clean_env, run_cli, subprocess_env
+import pytest
+
+from aiozuora.cli._simulate import announce
+from aiozuora.simulator import ZuoraSimulator
+
+from .conftest import PYTHON, run_cli, subprocess_env
 
 
 def start(*args: str) -> subprocess.Popen[str]:
+    """``aiozuora simulate`` on a free port, in its own process."""
     return subprocess.Popen(
         [PYTHON, "-m", "aiozuora", "simulate", "--port", "0", *args],
         stdout=subprocess.PIPE,
@@ -21,46 +28,51 @@ def start(*args: str) -> subprocess.Popen[str]:
 
 
 def test_simulate_serves_until_interrupted() -> None:
-    process = start("--json")
-    try:
-        assert process.stdout is not None
-        announced = json.loads(process.stdout.readline())
-        assert announced["base_url"].startswith("http://127.0.0.1:")
-        assert len(announced["client_id"]) == 36
-        assert len(announced["bulk_keys"]) == 5
-
-        env = clean_env(
-            ZUORA_BASE_URL=announced["base_url"],
-            ZUORA_CLIENT_ID=announced["client_id"],
-            ZUORA_CLIENT_SECRET=announced["client_secret"],
-        )
-        statuses = [
-            json.loads(run_cli("get", key, "--json", env=env).stdout)["status"]
-            for key in announced["bulk_keys"]
-        ]
-        assert "Completed" in statuses
-        assert "Processing" in statuses
-    finally:
-        process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=10)
-    assert process.returncode == 0, err
-    assert "Traceback" not in err
-
-
-def test_simulate_prints_exports_and_stops_cleanly() -> None:
-    process = start("--no-samples")
+    process = start()
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
-        assert "Zuora simulator listening on http://127.0.0.1:" in first
-        lines = [process.stdout.readline() for _ in range(4)]
-        assert any("export ZUORA_CLIENT_SECRET=" in line for line in lines)
+        assert first.startswith("Zuora simulator listening on http://127.0.0.1:")
+        lines = [process.stdout.readline() for _ in range(12)]
+        exports = dict(
+            line.split("export ", 1)[1].strip().split("=", 1)
+            for line in lines
+            if "export ZUORA_" in line
+        )
+        keys = [line.split()[0] for line in lines if re.match(r"  [0-9a-f]{32} ", line)]
+        assert set(exports) == {
+            "ZUORA_BASE_URL",
+            "ZUORA_CLIENT_ID",
+            "ZUORA_CLIENT_SECRET",
+        }
+        assert len(keys) == 5
+
+        result = run_cli("get", keys[3], "--json", env=exports)
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["status"] == "Completed"
     finally:
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=10)
     assert process.returncode == 0, err
     assert "Simulator stopped." in out
     assert "Traceback" not in err
+
+
+async def test_simulate_json_announces_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async with ZuoraSimulator() as sim:
+        key = sim.seed_action("Pending", total=10)
+
+        announce(sim, [key], as_json=True)
+
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line) == {
+        "base_url": sim.base_url,
+        "client_id": sim.client_id,
+        "client_secret": sim.client_secret,
+        "bulk_keys": [key],
+    }
 
 
 def test_simulate_on_a_busy_port_exits_3() -> None:

@@ -14,8 +14,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TRACK_ID = r"[0-9a-f]{32}-[0-9a-f]{16}"
 
 
-def run_example(name: str) -> str:
+def run_example(name: str, **extra_env: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZUORA_")}
+    env.update(extra_env)
     process = subprocess.run(
         [sys.executable, str(EXAMPLES / name)],
         capture_output=True,
@@ -43,8 +44,8 @@ def test_stop_one() -> None:
 def test_stop_many() -> None:
     out = run_example("stop_many.py")
 
-    assert "41/41 handled" in out
-    assert "41 mass actions: 10 Completed, 30 Stopped, 1 not stopped" in out
+    assert "21/21 handled" in out
+    assert "21 mass actions: 5 Completed, 15 Stopped, 1 not stopped" in out
     assert re.search(r"^  0{32}: not stopped: .*No mass action", out, re.MULTILINE)
 
 
@@ -63,6 +64,7 @@ def test_tracing() -> None:
 
 @pytest.mark.timeout(60)
 def test_with_simulator() -> None:
-    out = run_example("test_with_simulator.py")
+    # The hypothesis plugin the project's own tests use only slows this down.
+    out = run_example("test_with_simulator.py", PYTEST_ADDOPTS="-p no:hypothesispytest")
 
     assert "3 passed" in out

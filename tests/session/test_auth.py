@@ -245,3 +245,19 @@ async def test_close_during_a_token_fetch_leaves_nothing_running(
     with pytest.raises(asyncio.CancelledError):
         await call
     assert client.closed
+
+
+async def test_callers_sharing_a_failed_fetch_get_their_own_errors(
+    client: ZuoraClient, sim: Any, bulk_key: str
+) -> None:
+    sim.revoke_client()
+    sim.inject(Fault(status=None, delay=0.05, path=TOKEN))
+
+    errors = await asyncio.gather(
+        *(client._call_json("GET", f"/v1/bulk/{bulk_key}") for _ in range(5)),
+        return_exceptions=True,
+    )
+
+    assert all(isinstance(e, AuthenticationError) for e in errors)
+    assert len({id(e) for e in errors}) == 5
+    assert len(token_requests(sim)) == 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib.util
 import platform
 import re
 import warnings
@@ -13,6 +12,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+    InMemorySpanExporter,
+)
 
 from aiozuora import (
     Environment,
@@ -285,7 +287,10 @@ async def test_the_connector_limit_is_max_connections(sim: Any) -> None:
 
 
 async def test_request_calls_any_endpoint(
-    client: ZuoraClient, sim: Any, bulk_key: str
+    client: ZuoraClient,
+    sim: Any,
+    bulk_key: str,
+    span_exporter: InMemorySpanExporter,
 ) -> None:
     body = await client.request(
         "get", f"/v1/bulk/{bulk_key}", params={"fields": "status"}
@@ -294,6 +299,10 @@ async def test_request_calls_any_endpoint(
     assert body["status"] == "Processing"
     (request,) = api_requests(sim)
     assert request.query == {"fields": "status"}
+    (attempt,) = [s for s in span_exporter.get_finished_spans() if s.name == "GET"]
+    assert (attempt.attributes or {})["url.full"] == (
+        f"{sim.base_url}/v1/bulk/{bulk_key}?fields=status"
+    )
 
 
 async def test_request_maps_errors(client: ZuoraClient, sim: Any) -> None:
@@ -362,10 +371,6 @@ async def test_no_unclosed_session_warnings(sim: Any, bulk_key: str) -> None:
     assert [str(w.message) for w in caught] == []
 
 
-async def test_mass_actions_is_loaded_lazily(client: ZuoraClient) -> None:
-    if importlib.util.find_spec("aiozuora._mass_actions") is None:
-        with pytest.raises(NotImplementedError, match="mass actions"):
-            _ = client.mass_actions
-    else:
-        assert client.mass_actions is client.mass_actions
-        assert type(client.mass_actions).__name__ == "MassActions"
+async def test_mass_actions_is_one_object_per_client(client: ZuoraClient) -> None:
+    assert client.mass_actions is client.mass_actions
+    assert type(client.mass_actions).__name__ == "MassActions"

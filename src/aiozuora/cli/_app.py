@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import logging
 import sys
+from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import click
+from rich import box
+from rich.markup import escape
+from rich.table import Table
 
 from .. import (
     DEFAULT_WAIT_TIMEOUT,
+    MASS_ACTION_TYPES,
     MassAction,
     MassActionStatus,
     PollPolicy,
@@ -47,14 +53,7 @@ from ._render import (
 
 __all__ = ["cli"]
 
-ACTION_TYPES = (
-    "UpdateAccountingCode",
-    "CreateRevenueSchedule",
-    "UpdateRevenueSchedule",
-    "DeleteRevenueSchedule",
-    "ImportFXRate",
-    "MPU",
-)
+_LOG_HANDLER = "aiozuora-cli"
 
 
 def run(
@@ -73,7 +72,7 @@ def run(
     click.get_current_context().exit(code)
 
 
-def fail(message: str, exit_code: int) -> None:
+def fail(message: str, exit_code: int) -> NoReturn:
     """End the command at once with one line on stderr."""
     click.echo(f"aiozuora: {message}", err=True)
     click.get_current_context().exit(exit_code)
@@ -128,7 +127,14 @@ def show_action(action: MassAction, as_json: bool) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="aiozuora")
-def cli() -> None:
+@click.option(
+    "--verbose",
+    "-v",
+    count=True,
+    help="Log what the SDK does to stderr (-v: retries and state changes, "
+    "-vv: every attempt).",
+)
+def cli(verbose: int) -> None:
     """Stop, watch and inspect Zuora mass actions (Mass Updater).
 
     Connection settings come from options or from ZUORA_BASE_URL,
@@ -138,6 +144,27 @@ def cli() -> None:
     Exit codes: 0 all well, 1 some action failed or could not be stopped,
     2 usage error, 3 authentication or configuration error.
     """
+    configure_logging(verbose)
+
+
+def configure_logging(verbose: int) -> None:
+    """Keep the SDK's log off the terminal unless asked for.
+
+    Without a handler, Python would print the SDK's warnings (a give-up after
+    the last retry, say) beside the one line each failure is reported in.
+    """
+    logger = logging.getLogger("aiozuora")
+    for handler in [h for h in logger.handlers if h.get_name() == _LOG_HANDLER]:
+        logger.removeHandler(handler)
+    if verbose:
+        new: logging.Handler = logging.StreamHandler(sys.stderr)
+        new.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logger.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+    else:
+        new = logging.NullHandler()
+        logger.setLevel(logging.NOTSET)
+    new.set_name(_LOG_HANDLER)
+    logger.addHandler(new)
 
 
 @cli.command()
@@ -282,7 +309,7 @@ def wait(
 )
 @click.option(
     "--action-type",
-    type=click.Choice(ACTION_TYPES),
+    type=click.Choice(MASS_ACTION_TYPES),
     required=True,
     help="What Zuora does with each record of FILE.",
 )
@@ -362,17 +389,10 @@ def results(
 
     async def body() -> int:
         async with connection.client() as client:
-            action = await client.mass_actions.get(bulk_key)
-            if not action.output_url:
-                raise CliFailure(
-                    f"mass action {bulk_key} has no response file yet: it is "
-                    f"{action.status}, and Zuora writes one only when an action "
-                    "is Completed or Stopped",
-                    EXIT_ACTION_FAILED,
-                )
             with progress(bar=False) as display:
                 display.add_task("Downloading the response file", total=None)
-                response = await client.mass_actions.response_file(action)
+                # NoResponseFileError (exit 1) says why there is none.
+                response = await client.mass_actions.response_file(bulk_key)
 
         if output is not None:
             write_csv(response, output)
@@ -395,20 +415,31 @@ def results(
 def show_results(
     summary: Mapping[str, Any], response: ResponseFile, output: Path | None
 ) -> None:
-    console = stdout_console()
     rows = {
+        "Bulk key": str(summary["bulk_key"]),
         "Succeeded": f"{summary['succeeded']:,}",
         "Failed": f"{summary['failed']:,}",
         "Unprocessed": f"{summary['unprocessed']:,}",
     }
     if output is not None:
         rows["Written to"] = str(output)
-    console.print(summary_table(f"Response file of {summary['bulk_key']}", rows))
-    failures = [row for row in response if row.outcome == RowOutcome.FAILED]
-    for row in failures[:5]:
-        console.print(f"  failed: {row.error_message or '(no message)'}")
-    if len(failures) > 5:
-        console.print(f"  ... and {len(failures) - 5:,} more failed records")
+    console = stdout_console()
+    console.print(summary_table("Response file", rows))
+
+    reasons = Counter(
+        row.error_message or "(no message)" for row in response.rows(RowOutcome.FAILED)
+    )
+    if reasons:
+        table = Table(title="Why records failed", show_edge=False, box=box.SIMPLE)
+        table.add_column("Records", justify="right")
+        table.add_column("Error Message", overflow="fold")
+        top = reasons.most_common(5)
+        for message, count in top:
+            table.add_row(f"{count:,}", escape(message))
+        others = sum(reasons.values()) - sum(count for _, count in top)
+        if others:
+            table.add_row(f"{others:,}", "(other messages)")
+        console.print(table)
 
 
 def write_csv(response: ResponseFile, output: Path) -> None:

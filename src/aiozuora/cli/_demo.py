@@ -12,7 +12,7 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -123,7 +123,6 @@ class DemoAction:
     final: MassAction | None = None
     counts: tuple[int, int, int] | None = None
     track_id: str | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def stopped(self) -> bool:
@@ -402,8 +401,10 @@ def summary_table(batch: Sequence[DemoAction]) -> Table:
         pad_edge=False,
         caption=(
             "Records counted in each action's response file (Success Y / N / "
-            "blank).\nThe Zuora-Track-Id is what the stop call sent: quote it to "
-            "Zuora support, or find its trace."
+            "blank).\nThe Zuora-Track-Id is what the stop call sent: "
+            "{trace id}-{span id} of its operation's span.\nAll share the trace "
+            "id of the stop_many call, so one search in Zuora's logs finds the "
+            "whole batch."
         ),
         caption_justify="left",
     )

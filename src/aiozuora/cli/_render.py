@@ -138,15 +138,15 @@ def outcomes_table(outcomes: Sequence[StopOutcome]) -> Table:
     table.add_column("Detail", overflow="fold")
     for outcome in outcomes:
         row = outcome_json(outcome)
+        detail = row["error"] or ""
         if stopped(outcome):
             result = "[green]stopped[/]"
         elif outcome.ok:
             result = "[yellow]not stopped[/]"
+            detail = detail or "it finished before the stop landed"
         else:
             result = "[red]failed[/]"
-        table.add_row(
-            outcome.bulk_key, row["status"] or "-", result, row["error"] or ""
-        )
+        table.add_row(outcome.bulk_key, row["status"] or "-", result, detail)
     return table
 
 

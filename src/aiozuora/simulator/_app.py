@@ -117,7 +117,7 @@ class Tenant:
         self.options = options
         self.clock = clock
         self.wall = wall
-        self.faults = FaultBook()
+        self.faults = FaultBook(options.seed)
         self.requests: list[RecordedRequest] = []
         self.actions: dict[str, SimulatedAction] = {}
         self.files: dict[str, SimulatedAction] = {}
