@@ -53,6 +53,7 @@ RETRY_CATEGORIES = frozenset({50, 61, 70, 99})
 ONCE_CATEGORIES = frozenset({60})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 RETRY_AFTER_CATEGORIES = frozenset({70})
+_JITTER = random.Random()
 #: Methods that may change state on each send; retried only when safe.
 UNSAFE_METHODS = frozenset({"POST", "PATCH"})
 
@@ -139,7 +140,7 @@ class RetryRun:
         self.target = target
         self.idempotency_key = idempotency_key
         self.stats = stats
-        self.rng = rng or random.Random()
+        self.rng = rng or _JITTER
         self.started = time.monotonic()
         self.refreshed = False
         self.once_reasons: set[str] = set()
