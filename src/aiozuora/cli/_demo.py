@@ -122,6 +122,7 @@ class DemoAction:
     outcome: StopOutcome | None = None
     final: MassAction | None = None
     counts: tuple[int, int, int] | None = None
+    has_file: bool = False
     track_id: str | None = None
 
     @property
@@ -352,6 +353,7 @@ async def read_response_files(client: ZuoraClient, batch: Sequence[DemoAction]) 
         if final.output_url:
             response = await client.mass_actions.response_file(final)
             action.counts = (response.succeeded, response.failed, response.unprocessed)
+            action.has_file = True
         elif final.success_count is not None and final.error_count is not None:
             unprocessed = (
                 (final.total_count or 0) - final.success_count - final.error_count
@@ -401,7 +403,8 @@ def summary_table(batch: Sequence[DemoAction]) -> Table:
         pad_edge=False,
         caption=(
             "Records counted in each action's response file (Success Y / N / "
-            "blank).\nThe Zuora-Track-Id is what the stop call sent: "
+            "blank); Zuora writes none\nfor an action stopped before it started "
+            "processing.\nThe Zuora-Track-Id is what the stop call sent: "
             "{trace id}-{span id} of its operation's span.\nAll share the trace "
             "id of the stop_many call, so one search in Zuora's logs finds the "
             "whole batch."
@@ -418,9 +421,10 @@ def summary_table(batch: Sequence[DemoAction]) -> Table:
         if action.final is None:
             status = "[red]unknown[/]"
         elif action.stopped:
-            status = (
-                f"[green]{action.final.status}[/]\n[dim]was {action.seeded_status}[/]"
+            was = f"was {action.seeded_status}" + (
+                "" if action.has_file else ", no file"
             )
+            status = f"[green]{action.final.status}[/]\n[dim]{was}[/]"
         else:
             status = f"[yellow]{action.final.status}[/]\n[dim]not stoppable[/]"
         table.add_row(
