@@ -10,12 +10,15 @@ attempt follows.
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import logging
+import re
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 from enum import Enum
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -33,7 +36,7 @@ from ._auth import (
     Token,
     TokenProvider,
 )
-from ._errors import APIError, ProtocolError, TransportError
+from ._errors import APIError, AuthenticationError, ProtocolError, TransportError
 from ._headers import USER_AGENT, check_base_url, check_url, id_list, same_origin
 from ._policies import RetryPolicy
 from ._responses import RawResponse, api_error, check_success, json_body, json_object
@@ -48,7 +51,7 @@ from ._retry import (
 from ._tracing import Attempt, Tracing, current_track_id, in_operation
 
 if TYPE_CHECKING:
-    from ._mass_actions import MassActions  # type: ignore[import-not-found, unused-ignore]
+    from ._mass_actions import MassActions
 
 __all__ = ["ClientStats", "Environment", "ZuoraClient"]
 
@@ -57,6 +60,8 @@ logger = logging.getLogger("aiozuora")
 T = TypeVar("T")
 
 _DOWNLOAD_CHUNK = 64 * 1024
+#: What can follow "Bearer " in a header: visible US-ASCII, no spaces.
+_BEARER_TOKEN = re.compile(r"[\x21-\x7e]+")
 _MAX_IDEMPOTENCY_KEY = 255
 
 
@@ -123,6 +128,18 @@ _ALIASES = {
 }
 
 
+def _refuse_environment_name(url: str) -> None:
+    """Point a caller who passed ``"us-sandbox"`` as a URL to the way to do it."""
+    try:
+        environment = Environment.from_name(url)
+    except ValueError:
+        return
+    raise ValueError(
+        f"base_url {url!r} is the name of an environment, not a URL; pass "
+        f"Environment.from_name({url!r}) (or {environment.value!r})"
+    )
+
+
 def _positive(value: float, name: str) -> float:
     if (
         isinstance(value, bool)
@@ -174,6 +191,9 @@ class ZuoraClient:
     for how long. Give ``session`` to use your own ``aiohttp.ClientSession``
     (it is not closed for you, and its connector's limit applies), and
     ``tracer_provider`` to trace with a provider other than the global one.
+    Certificates are always verified against the system's CA store (with
+    ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` honoured), whatever the session's
+    connector says.
 
     Use it as an async context manager, or call ``await client.close()``.
     """
@@ -198,6 +218,8 @@ class ZuoraClient:
             raise ValueError(
                 f"base_url must be an Environment or a URL string, not {url!r}"
             )
+        if "://" not in url:
+            _refuse_environment_name(url)
         self._base = check_base_url(url)
         self.base_url = str(self._base)
 
@@ -241,6 +263,13 @@ class ZuoraClient:
                 )
             if not isinstance(access_token, str) or not access_token:
                 raise ValueError("access_token must be a non-empty string")
+            if not _BEARER_TOKEN.fullmatch(access_token):
+                # The value is a secret: the message does not repeat it.
+                raise ValueError(
+                    "access_token must be printable US-ASCII without spaces or "
+                    "line breaks (it is sent as 'Authorization: Bearer <token>'); "
+                    "give the token alone, without 'Bearer '"
+                )
             return StaticToken(access_token)
         if not client_id or not client_secret:
             raise ValueError(
@@ -317,16 +346,9 @@ class ZuoraClient:
         """Submit, inspect, stop and wait for mass actions."""
         self._check_open()
         if self._mass_actions is None:
-            try:
-                from ._mass_actions import (  # type: ignore[import-not-found, unused-ignore]
-                    MassActions,
-                )
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{__package__}._mass_actions":
-                    raise
-                raise NotImplementedError(
-                    "mass actions are not part of this build of aiozuora"
-                ) from None
+            # Imported here: the resources sit above the session layer.
+            from ._mass_actions import MassActions
+
             self._mass_actions = MassActions(self)
         return self._mass_actions
 
@@ -393,20 +415,23 @@ class ZuoraClient:
         method = method.upper()
         url = self._url(path)
         key = _idempotency_key(idempotency_key)
-        call = self._call(
-            method,
-            url,
-            json=json,
-            data=data,
-            headers=headers,
-            params=params,
-            idempotency_key=key,
-            read=_buffered(json_object),
-        )
+
+        def call() -> Awaitable[dict[str, Any]]:
+            return self._call(
+                method,
+                url,
+                json=json,
+                data=data,
+                headers=headers,
+                params=params,
+                idempotency_key=key,
+                read=_buffered(json_object),
+            )
+
         if in_operation():
-            return await call
+            return await call()
         async with self._operation("zuora.request", {"http.request.method": method}):
-            return await call
+            return await call()
 
     async def _download(self, url: str, dest: IO[bytes]) -> int:
         """GET ``url`` into ``dest``; returns the number of bytes written.
@@ -426,11 +451,15 @@ class ZuoraClient:
                 written += len(chunk)
             return written
 
-        call = self._call("GET", target, authorize=authorize, read=read, stream=True)
+        def call() -> Awaitable[int]:
+            return self._call(
+                "GET", target, authorize=authorize, read=read, stream=True
+            )
+
         if in_operation():
-            return await call
+            return await call()
         async with self._operation("zuora.download"):
-            return await call
+            return await call()
 
     # -- the call ------------------------------------------------------------
 
@@ -454,6 +483,9 @@ class ZuoraClient:
         if json is not None and data is not None:
             raise ValueError("give json or data, not both")
         session = self._open_session()
+        if params:
+            # In the URL itself, so that spans and logs show the query sent.
+            url = url.update_query(dict(params))
         track = current_track_id()
         run = RetryRun(
             self.retry_policy,
@@ -475,12 +507,12 @@ class ZuoraClient:
             token = await self._token(number, url, track) if authorize else None
             request_headers = self._headers(headers, token, track, idempotency_key)
             body = data() if callable(data) else data
-            timeout = self._timeout(run.remaining(), stream)
+            limit = max(min(self.timeout, run.remaining()), 0.001)
             self.stats.attempts += 1
             with self._tracing.attempt(
                 method, url, track_id=track, attempt=number
             ) as span:
-                started = time.monotonic()
+                now = _Try(method, url, track, number, limit, span)
                 try:
                     async with session.request(
                         method,
@@ -488,29 +520,23 @@ class ZuoraClient:
                         headers=request_headers,
                         json=json,
                         data=body,
-                        params=params,
-                        timeout=timeout,
+                        timeout=_timeout(limit, stream),
                         ssl=self._ssl_for(url),
                         allow_redirects=stream,
                     ) as response:
-                        return await self._answer(
-                            response, span, read, token, track, number, started
-                        )
-                except aiohttp.ClientError as exc:
-                    raise self._transport_failed(
-                        exc, span, method, url, track, number, started
-                    ) from exc
-                except asyncio.TimeoutError as exc:
-                    raise self._transport_failed(
-                        exc, span, method, url, track, number, started
-                    ) from exc
+                        return await self._answer(now, response, read, token)
+                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                    raise _transport_failed(now, exc) from exc
 
         return await run.run(attempt)
 
     async def _token(self, number: int, url: URL, track: str | None) -> Token:
         try:
             return await self._auth.token()
-        except (APIError, TransportError, ProtocolError) as exc:
+        except (APIError, TransportError, ProtocolError) as shared:
+            # Every call waiting on the fetch gets it; each raises its own copy.
+            exc = copy.copy(shared)
+            exc.__cause__ = shared.__cause__
             # No request went to Zuora's API: retrying is safe even for a POST.
             if isinstance(exc, APIError):
                 failure = api_failure(exc, refreshable=False)
@@ -543,90 +569,44 @@ class ZuoraClient:
             headers["Idempotency-Key"] = idempotency_key
         return headers
 
-    def _timeout(self, remaining: float, stream: bool) -> aiohttp.ClientTimeout:
-        limit = max(min(self.timeout, remaining), 0.001)
-        if stream:
-            # A download may take longer than one attempt's timeout; what is
-            # bounded is connecting and each silence while reading.
-            return aiohttp.ClientTimeout(
-                total=None, sock_connect=limit, sock_read=limit
-            )
-        return aiohttp.ClientTimeout(total=limit, sock_read=limit)
-
     async def _answer(
         self,
+        now: _Try,
         response: aiohttp.ClientResponse,
-        span: Attempt,
         read: Callable[[aiohttp.ClientResponse], Awaitable[T]],
         token: Token | None,
-        track: str | None,
-        number: int,
-        started: float,
     ) -> T:
         request_id = response.headers.get("Zuora-Request-Id")
-        span.answered(response.status, request_id)
-        _log_attempt(response.method, response.url, number, started, response.status)
+        now.span.answered(response.status, request_id)
+        now.log(f"HTTP {response.status}", request_id)
         if 200 <= response.status < 300:
             try:
                 return await read(response)
             except (APIError, ProtocolError) as exc:
                 if exc.track_id is None:
-                    exc.track_id = track
+                    exc.track_id = now.track
+                now.span.fail(exc)
                 if isinstance(exc, APIError):
-                    span.fail(exc)
                     raise Failed(api_failure(exc, refreshable=False)) from None
-                span.fail(exc)
                 raise Failed(Failure(exc, None)) from None
 
-        raw = RawResponse(
-            response.status,
-            response.headers,
-            await response.read(),
-            track,
+        body = await response.read()
+        error = api_error(
+            RawResponse(response.status, response.headers, body, now.track)
         )
-        error = api_error(raw)
-        span.fail(error, str(response.status))
+        now.span.fail(error, str(response.status))
         refreshable = (
             response.status == 401
             and token is not None
             and self._auth.invalidate(token)
         )
+        if response.status == 401 and isinstance(self._auth, StaticToken):
+            error.message += (
+                " (the access_token given to ZuoraClient was refused: it may have "
+                "expired, and it is never refreshed; give a new one, or client_id "
+                "and client_secret to have tokens fetched and refreshed)"
+            )
         raise Failed(api_failure(error, refreshable=refreshable))
-
-    def _transport_failed(
-        self,
-        exc: BaseException,
-        span: Attempt,
-        method: str,
-        url: URL,
-        track: str | None,
-        number: int,
-        started: float,
-    ) -> Failed:
-        timeout = isinstance(exc, asyncio.TimeoutError)
-        # Only a connection that was never made proves the request did not
-        # reach Zuora; anything later may have been applied.
-        sent = not isinstance(
-            exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
-        )
-        if timeout:
-            message = f"no answer within {self.timeout:g} s"
-        else:
-            message = f"connection failed: {exc or type(exc).__name__}"
-        error = TransportError(
-            message,
-            method=method,
-            url=str(url),
-            track_id=track,
-            attempts=number,
-            timed_out=timeout,
-        )
-        span.fail(exc, "timeout" if timeout else None)
-        _log_attempt(method, url, number, started, None, message)
-        if isinstance(exc, (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch)):
-            # A certificate that does not verify will not verify next time.
-            return Failed(Failure(error, None, sent=sent))
-        return Failed(transport_failure(error, timeout=timeout, sent=sent))
 
     # -- OAuth ---------------------------------------------------------------
 
@@ -646,33 +626,100 @@ class ZuoraClient:
         with self._tracing.attempt(
             "POST", url, track_id=track, attempt=1, name="POST /oauth/token"
         ) as span:
-            started = time.monotonic()
+            now = _Try("POST", url, track, 1, self.timeout, span)
             try:
                 async with session.post(
                     url,
                     data=form,
                     headers=headers,
-                    timeout=self._timeout(self.timeout, False),
+                    timeout=_timeout(self.timeout, False),
                     ssl=self._ssl_for(url),
                     allow_redirects=False,
                 ) as response:
-                    span.answered(
-                        response.status, response.headers.get("Zuora-Request-Id")
-                    )
-                    _log_attempt("POST", url, 1, started, response.status)
-                    raw = RawResponse(
-                        response.status, response.headers, await response.read(), track
-                    )
+                    request_id = response.headers.get("Zuora-Request-Id")
+                    span.answered(response.status, request_id)
+                    now.log(f"HTTP {response.status}", request_id)
+                    body = await response.read()
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                failed = self._transport_failed(
-                    exc, span, "POST", url, track, 1, started
-                )
-                raise failed.failure.error from exc
+                raise _transport_failed(now, exc).failure.error from exc
+            raw = RawResponse(response.status, response.headers, body, track)
             if not 200 <= raw.status < 300:
                 error = api_error(raw)
                 span.fail(error, str(raw.status))
+                if isinstance(error, AuthenticationError):
+                    error.message = (
+                        f"Zuora refused the OAuth client credentials "
+                        f"({error.message}); check client_id and client_secret, "
+                        f"and that {self.base_url} is the environment the OAuth "
+                        f"client was created in"
+                    )
                 raise error
             return _token_from(raw)
+
+
+@dataclass
+class _Try:
+    """One HTTP attempt under way: what its log line, span and error name."""
+
+    method: str
+    url: URL
+    track: str | None
+    number: int
+    limit: float
+    span: Attempt
+    started: float = field(default_factory=time.monotonic)
+
+    def log(self, outcome: str, request_id: str | None = None) -> None:
+        if not logger.isEnabledFor(logging.DEBUG):
+            return
+        ids = [f"track_id={self.track}"] if self.track else []
+        if request_id:
+            ids.append(f"request_id={request_id}")
+        logger.debug(
+            "%s %s attempt %d: %s in %.1f ms%s",
+            self.method,
+            self.url,
+            self.number,
+            outcome,
+            (time.monotonic() - self.started) * 1000,
+            f" [{', '.join(ids)}]" if ids else "",
+        )
+
+
+def _timeout(limit: float, stream: bool) -> aiohttp.ClientTimeout:
+    if stream:
+        # A download may take longer than one attempt's timeout; what is
+        # bounded is connecting and each silence while reading.
+        return aiohttp.ClientTimeout(total=None, sock_connect=limit, sock_read=limit)
+    return aiohttp.ClientTimeout(total=limit, sock_read=limit)
+
+
+def _transport_failed(now: _Try, exc: BaseException) -> Failed:
+    """The Failure of an attempt that got no usable answer."""
+    timeout = isinstance(exc, asyncio.TimeoutError)
+    # Only a connection that was never made proves the request did not reach
+    # Zuora; anything later may have been applied.
+    sent = not isinstance(
+        exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+    )
+    if timeout:
+        message = f"no answer within {now.limit:g} s"
+    else:
+        message = f"connection failed: {str(exc) or type(exc).__name__}"
+    error = TransportError(
+        message,
+        method=now.method,
+        url=str(now.url),
+        track_id=now.track,
+        attempts=now.number,
+        timed_out=timeout,
+    )
+    now.span.fail(exc, "timeout" if timeout else None)
+    now.log(message)
+    if isinstance(exc, (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch)):
+        # A certificate that does not verify will not verify next time.
+        return Failed(Failure(error, None, sent=sent))
+    return Failed(transport_failure(error, timeout=timeout, sent=sent))
 
 
 def _token_from(raw: RawResponse) -> tuple[Secret, float]:
@@ -682,6 +729,16 @@ def _token_from(raw: RawResponse) -> tuple[Secret, float]:
     if not isinstance(token, str) or not token:
         raise ProtocolError(
             "the token answer has no access_token",
+            status=raw.status,
+            request_id=raw.request_id,
+            track_id=raw.track_id,
+        )
+    if not _BEARER_TOKEN.fullmatch(token):
+        # It would break the Authorization header of every call; the value
+        # itself stays out of the message.
+        raise ProtocolError(
+            f"the token answer's access_token ({len(token)} characters) is not a "
+            "bearer token: it must be printable US-ASCII without spaces",
             status=raw.status,
             request_id=raw.request_id,
             track_id=raw.track_id,
@@ -709,20 +766,3 @@ def _buffered(
         return parse(raw)
 
     return read
-
-
-def _log_attempt(
-    method: str,
-    url: URL,
-    number: int,
-    started: float,
-    status: int | None,
-    failure: str | None = None,
-) -> None:
-    if not logger.isEnabledFor(logging.DEBUG):
-        return
-    elapsed = (time.monotonic() - started) * 1000
-    outcome = f"HTTP {status}" if status is not None else failure
-    logger.debug(
-        "%s %s attempt %d: %s in %.1f ms", method, url, number, outcome, elapsed
-    )

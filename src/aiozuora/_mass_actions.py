@@ -31,7 +31,7 @@ import random
 import tempfile
 import uuid
 import zipfile
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import IO, Any, Protocol
@@ -76,14 +76,18 @@ _MAX_IDEMPOTENCY_KEY = 255
 #: answer the next poll.
 _TRANSIENT = (TransportError, ServerError, RateLimitError, ProtocolError)
 
-#: Failures of a stop after which the action's state says whether the stop
-#: holds: a refusal, or an answer that never arrived (the stop may have landed).
-_REFUSALS_NOT_ABOUT_STATE = (
+#: Failures of a stop that say nothing about the action's state: raised as
+#: they are. After any other failure (a refusal, or an answer that never
+#: arrived and may hide a stop that landed) the state is looked up to decide.
+_STOP_FAILURES_TO_RAISE = (
     AuthenticationError,
     PermissionDeniedError,
     NotFoundError,
     RateLimitError,
 )
+
+_STOPPED = (MassActionStatus.STOPPING, MassActionStatus.STOPPED)
+_FINISHED = (MassActionStatus.COMPLETED, MassActionStatus.FAILED)
 
 #: Where the bytes of a mass action file come from.
 UploadFile = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
@@ -416,17 +420,32 @@ class MassActions:
             span.set_attribute("zuora.mass_action.status", str(action.status))
             return action
 
-    async def _stop(self, key: str, *, look: bool) -> MassAction | None:
+    async def _stop(
+        self, key: str, *, look: bool, finished_is_final: bool = False
+    ) -> MassAction | None:
         """Stop ``key``; return its state if it was looked up (always when
-        ``look``), else None."""
+        ``look``), else None.
+
+        An action that already Completed or Failed raises
+        ``MassActionNotStoppableError``, unless ``finished_is_final``: then its
+        state is returned, and the span does not record a failure.
+        """
         async with self._op("stop", key) as span:
             try:
                 await self._client._call_json("PUT", f"/v1/bulk/{key}/stop")
             except (APIError, TransportError, ProtocolError) as error:
-                if isinstance(error, _REFUSALS_NOT_ABOUT_STATE):
+                if isinstance(error, _STOP_FAILURES_TO_RAISE):
                     raise
                 action = await self._state_after_failed_stop(key, error)
                 span.set_attribute("zuora.mass_action.status", str(action.status))
+                if action.status not in _STOPPED and action.status not in _FINISHED:
+                    # Still Pending or Processing (or a status unknown here):
+                    # the refusal stands as Zuora gave it.
+                    raise error
+                if action.status in _FINISHED and not finished_is_final:
+                    raise MassActionNotStoppableError(
+                        action, error if isinstance(error, APIError) else None
+                    ) from error
                 return action
 
             logger.info("stop requested for mass action %s", key)
@@ -446,30 +465,27 @@ class MassActions:
     async def _state_after_failed_stop(
         self, key: str, error: APIError | TransportError | ProtocolError
     ) -> MassAction:
-        """Decide from the action's state whether a failed stop still holds.
-
-        Returns the state when the action is Stopping or Stopped; raises
-        ``MassActionNotStoppableError`` when it Completed or Failed, and
-        ``error`` itself otherwise (including when the look-up fails).
-        """
+        """Look the action up after a stop failed, to decide whether the stop
+        holds; a failed look-up raises the stop's own ``error``."""
         try:
             action = await self._fetch(key)
         except (APIError, TransportError, ProtocolError) as lookup_error:
             raise error from lookup_error
 
-        if action.status in (MassActionStatus.STOPPING, MassActionStatus.STOPPED):
+        if action.status in _STOPPED:
             logger.info(
                 "mass action %s is already %s; the stop holds (%s)",
                 key,
                 action.status,
                 error,
             )
-            return action
-        if action.status in (MassActionStatus.COMPLETED, MassActionStatus.FAILED):
-            raise MassActionNotStoppableError(
-                action, error if isinstance(error, APIError) else None
-            ) from error
-        raise error
+        elif action.status in _FINISHED:
+            logger.info(
+                "mass action %s was already %s when the stop arrived",
+                key,
+                action.status,
+            )
+        return action
 
     async def _stop_and_wait(
         self, key: str, limit: float, policy: PollPolicy
@@ -483,16 +499,7 @@ class MassActions:
     async def _stop_then_poll(
         self, key: str, policy: PollPolicy, seen: _Seen
     ) -> MassAction:
-        try:
-            known = await self._stop(key, look=False)
-        except MassActionNotStoppableError as error:
-            logger.info(
-                "mass action %s was already %s when the stop arrived",
-                key,
-                error.action.status,
-            )
-            seen.update(error.action)
-            return error.action
+        known = await self._stop(key, look=False, finished_is_final=True)
         if known is not None:
             seen.update(known)
             if known.is_terminal:
@@ -505,9 +512,8 @@ class MassActions:
     async def _poll(
         self, key: str, policy: PollPolicy, seen: _Seen, *, look_first: bool
     ) -> MassAction:
-        interval = policy.initial_interval
-        delay = 0.0 if look_first else _jittered(interval, policy)
-        grow = not look_first
+        intervals = poll_intervals(policy)
+        delay = 0.0 if look_first else next(intervals)
         while True:
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -523,10 +529,7 @@ class MassActions:
                 seen.update(action)
                 if action.is_terminal:
                     return action
-            if grow:
-                interval = min(interval * policy.multiplier, policy.max_interval)
-            grow = True
-            delay = max(_jittered(interval, policy), retry_after)
+            delay = max(next(intervals), retry_after)
 
     async def _outcome(
         self, key: str, wait: bool, limit: float, policy: PollPolicy
@@ -578,10 +581,17 @@ async def _notify(on_outcome: OnOutcome | None, outcome: StopOutcome) -> None:
         logger.exception("on_outcome raised for mass action %s", outcome.bulk_key)
 
 
-def _jittered(interval: float, policy: PollPolicy) -> float:
-    if policy.jitter == 0:
-        return interval
-    return interval * random.uniform(1 - policy.jitter, 1 + policy.jitter)
+def poll_intervals(policy: PollPolicy) -> Iterator[float]:
+    """The pauses between polls under ``policy``: growing by ``multiplier``
+    from ``initial_interval`` up to ``max_interval``, each moved at random by
+    up to ``jitter`` either way."""
+    interval = policy.initial_interval
+    while True:
+        if policy.jitter:
+            yield interval * random.uniform(1 - policy.jitter, 1 + policy.jitter)
+        else:
+            yield interval
+        interval = min(interval * policy.multiplier, policy.max_interval)
 
 
 def _count_text(count: int | None) -> str:

@@ -221,7 +221,7 @@ def api_error(response: RawResponse, data: object = None) -> APIError:
 def _try_json(body: bytes) -> object:
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
@@ -241,6 +241,12 @@ def json_body(response: RawResponse, *, excerpt: bool = True) -> Any:
         return json.loads(response.body)
     except (ValueError, UnicodeDecodeError):
         raise _protocol_error(response, "body is not valid JSON", excerpt) from None
+    except RecursionError:
+        # Valid JSON, but nested deeper than Python's parser goes: no Zuora
+        # answer looks like this.
+        raise _protocol_error(
+            response, "body is JSON nested too deeply to read", excerpt
+        ) from None
 
 
 def _protocol_error(

@@ -6,7 +6,8 @@ The rules (``RetryPolicy`` holds the numbers):
   timeouts, HTTP 429, 500, 502, 503 and 504, and Zuora error categories 50, 61,
   70 and 99 whatever the HTTP status; category 60 at most once per call.
 - A 401 after which a fresh token may help is retried once, after a refresh,
-  without counting against ``max_attempts``.
+  without counting against ``max_attempts`` (a POST too: Zuora refused it
+  before doing anything).
 - A POST is retried only when it could not have reached Zuora (the connection
   was never made) or when it carries an Idempotency-Key.
 - Delays use full jitter; a Retry-After on a 429, a 503 or a category 70 is
@@ -52,10 +53,9 @@ RETRY_CATEGORIES = frozenset({50, 61, 70, 99})
 ONCE_CATEGORIES = frozenset({60})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 RETRY_AFTER_CATEGORIES = frozenset({70})
+_JITTER = random.Random()
 #: Methods that may change state on each send; retried only when safe.
 UNSAFE_METHODS = frozenset({"POST", "PATCH"})
-
-_RANDOM = random.Random()
 
 
 @dataclass
@@ -140,9 +140,7 @@ class RetryRun:
         self.target = target
         self.idempotency_key = idempotency_key
         self.stats = stats
-        # A Random of its own per call would be seeded from os.urandom on
-        # every call; the module's shared one serves unless a test passes one.
-        self.rng = rng or _RANDOM
+        self.rng = rng or _JITTER
         self.started = time.monotonic()
         self.refreshed = False
         self.once_reasons: set[str] = set()
@@ -186,10 +184,13 @@ class RetryRun:
         try:
             return await retrying(next_attempt)
         except Failed as failed:
-            self._give_up(failed.failure, number)
-            error = failed.failure.error
-            error.attempts = number
-            raise error from error.__cause__
+            failure = failed.failure
+        # Raised outside the except block, so that the internal Failed does not
+        # become the error's context.
+        self._give_up(failure, number)
+        error = failure.error
+        error.attempts = number
+        raise error from error.__cause__
 
     def _should_retry(self, exc: BaseException) -> bool:
         if not isinstance(exc, Failed):

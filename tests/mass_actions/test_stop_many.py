@@ -121,7 +121,7 @@ async def test_a_timeout_is_one_key_outcome_with_its_last_state(
     quick = sim.seed_action("Processing", total=2000, records_per_second=1)
 
     outcomes = await client.mass_actions.stop_many(
-        [slow, quick], timeout=0.3, poll=poll
+        [slow, quick], timeout=0.6, poll=poll
     )
 
     assert isinstance(outcomes[0].error, WaitTimeoutError)
@@ -232,18 +232,17 @@ async def test_two_hundred_keys_through_500s_and_429s(
     patient = RetryPolicy(
         max_attempts=8, initial_backoff=0.001, max_backoff=0.005, max_retry_after=0.01
     )
-    poll = PollPolicy(initial_interval=0.02, max_interval=0.05)
+    # Zuora takes 0.02 s to stop: most keys need one poll.
+    poll = PollPolicy(initial_interval=0.03, max_interval=0.05)
     async with ZuoraSimulator(
         pending_seconds=0.05,
         records_per_second=2000.0,
-        stopping_seconds=0.05,
+        stopping_seconds=0.02,
         concurrency_limit=25,
     ) as sim:
         statuses = ["Processing"] * 170 + ["Pending"] * 20 + ["Completed"] * 10
         keys = [
-            sim.seed_action(
-                status, total=2000, records_per_second=1, pending_seconds=60
-            )
+            sim.seed_action(status, total=100, records_per_second=1, pending_seconds=60)
             for status in statuses
         ]
         # A 500 without a Zuora code is retried like any 500; one with
@@ -274,6 +273,8 @@ async def test_two_hundred_keys_through_500s_and_429s(
             assert final == MassActionStatus(expected)
             assert sim.action(key).status == final
             assert sim.action(key).stop_requests >= 1
+        # One token for the whole batch.
+        assert sum(r.path == "/oauth/token" for r in sim.requests) == 1
         hit = Counter(r.status for r in sim.requests)
         assert hit[500] == 100 and hit[429] >= 60 and hit[503] == 30
 
@@ -364,7 +365,7 @@ async def test_cancelling_stop_many_cancels_every_child(
     with pytest.raises(asyncio.CancelledError):
         await task
 
-    assert time.monotonic() - started < 0.2
+    assert time.monotonic() - started < 0.5
     assert sdk_tasks() == []
     assert 4 <= sum(1 for s in sim.requests if s.method == "PUT") < 12
     spans = span_exporter.get_finished_spans()

@@ -20,6 +20,7 @@ from aiozuora import (
     WaitTimeoutError,
     ZuoraClient,
 )
+from aiozuora._mass_actions import poll_intervals
 from aiozuora.simulator import Fault, ZuoraSimulator
 
 from .conftest import ManualClock, eventually, sdk_tasks
@@ -199,23 +200,42 @@ async def test_a_poll_that_is_refused_for_good_ends_the_wait(
     assert time.monotonic() - started < 1
 
 
-async def test_intervals_grow_to_the_cap(
+def test_poll_intervals_grow_to_the_cap() -> None:
+    policy = PollPolicy(initial_interval=1, multiplier=2, max_interval=5, jitter=0)
+
+    intervals = poll_intervals(policy)
+
+    assert [next(intervals) for _ in range(6)] == [1, 2, 4, 5, 5, 5]
+
+
+def test_poll_intervals_are_jittered_within_bounds() -> None:
+    policy = PollPolicy(initial_interval=10, multiplier=1, max_interval=10, jitter=0.2)
+
+    values = list(itertools.islice(poll_intervals(policy), 500))
+
+    assert all(8 <= value <= 12 for value in values)
+    assert len(set(values)) > 400
+    assert min(values) < 8.5 and max(values) > 11.5
+
+
+async def test_polls_on_the_wire_follow_the_policy(
     sim: ZuoraSimulator, client: ZuoraClient
 ) -> None:
     key = sim.seed_action("Processing", total=2000, records_per_second=1)
     policy = PollPolicy(
-        initial_interval=0.02, multiplier=2, max_interval=0.08, jitter=0
+        initial_interval=0.03, multiplier=2, max_interval=0.12, jitter=0
     )
 
     with pytest.raises(WaitTimeoutError):
-        await client.mass_actions.wait(key, timeout=0.45, poll=policy)
+        await client.mass_actions.wait(key, timeout=0.6, poll=policy)
 
     times = gets(sim, key)
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    expected = [0.02, 0.04, 0.08, 0.08, 0.08]
-    assert len(gaps) >= len(expected)
-    for gap, wanted in zip(gaps, expected, strict=False):
-        assert wanted - 0.005 <= gap <= wanted + 0.05
+    # 0.03, 0.06, 0.12, 0.12, ...: never shorter than the policy says, and
+    # (on a busy machine) not much longer.
+    assert len(gaps) >= 4
+    for gap, wanted in zip(gaps, [0.03, 0.06, 0.12, 0.12], strict=False):
+        assert wanted - 0.005 <= gap <= wanted + 0.1
 
 
 async def test_timeout_raises_with_the_last_state_seen(
@@ -296,7 +316,7 @@ async def test_cancelling_stop_and_wait_returns_promptly_and_cleanly(
     with pytest.raises(asyncio.CancelledError):
         await task
 
-    assert time.monotonic() - started < 0.2
+    assert time.monotonic() - started < 0.5
     assert sdk_tasks() == []
     names = [span.name for span in span_exporter.get_finished_spans()]
     assert "zuora.mass_actions.stop_and_wait" in names
@@ -318,5 +338,22 @@ async def test_cancelling_during_a_slow_poll_returns_promptly(
     with pytest.raises(asyncio.CancelledError):
         await task
 
-    assert time.monotonic() - started < 0.2
+    assert time.monotonic() - started < 0.5
     assert sdk_tasks() == []
+
+
+async def test_an_unknown_status_is_not_final(
+    sim: ZuoraSimulator,
+    client: ZuoraClient,
+    poll: PollPolicy,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    key = sim.seed_action("Stopping", total=100, processed=40, stopping_seconds=0.1)
+    body = '{"success": true, "status": "Archiving", "actionType": "MPU"}'
+    sim.inject(Fault(200, body=body, times=2, method="GET"))
+
+    with caplog.at_level("INFO", logger="aiozuora.mass_actions"):
+        action = await client.mass_actions.wait(key, timeout=5, poll=poll)
+
+    assert action.status is MassActionStatus.STOPPED
+    assert f"mass action {key} is Archiving" in caplog.text

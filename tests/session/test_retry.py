@@ -404,3 +404,18 @@ async def test_cancelled_during_a_backoff_sleep_is_not_retried(
 
     assert time.monotonic() - started < 0.1
     assert len(api_requests(sim)) == 1
+
+
+async def test_the_deadline_also_shortens_an_attempt(
+    make_client: MakeClient, sim: Any, bulk_key: str
+) -> None:
+    client = make_client(timeout=5.0, retry=RetryPolicy(deadline=0.3))
+    sim.inject(Fault(status=None, delay=2.0))
+
+    started = time.monotonic()
+    with pytest.raises(TransportError) as caught:
+        await client._call_json("GET", f"/v1/bulk/{bulk_key}")
+
+    assert 0.25 <= time.monotonic() - started < 1.0
+    assert caught.value.timed_out
+    assert caught.value.attempts == 1

@@ -62,14 +62,19 @@ class Api:
         self.http = http
         self.token: str | None = None
 
+    def credentials(self, **changes: str) -> dict[str, str]:
+        """The token request's form, with ``changes`` applied."""
+        form = {
+            "client_id": self.sim.client_id,
+            "client_secret": self.sim.client_secret,
+            "grant_type": "client_credentials",
+        }
+        form.update(changes)
+        return form
+
     async def fetch_token(self) -> str:
         async with self.http.post(
-            f"{self.sim.base_url}/oauth/token",
-            data={
-                "client_id": self.sim.client_id,
-                "client_secret": self.sim.client_secret,
-                "grant_type": "client_credentials",
-            },
+            f"{self.sim.base_url}/oauth/token", data=self.credentials()
         ) as response:
             assert response.status == 200, await response.text()
             body = await response.json()

@@ -12,11 +12,7 @@ from .conftest import Api, ManualClock
 async def test_token_has_zuoras_shape_and_authorizes_v1_calls(api: Api) -> None:
     async with api.http.post(
         f"{api.sim.base_url}/oauth/token",
-        data={
-            "client_id": api.sim.client_id,
-            "client_secret": api.sim.client_secret,
-            "grant_type": "client_credentials",
-        },
+        data=api.credentials(),
     ) as response:
         body = await response.json()
         assert response.status == 200
@@ -46,11 +42,7 @@ async def test_wrong_secret_is_refused_with_a_message(api: Api) -> None:
         "POST",
         "/oauth/token",
         auth=False,
-        data={
-            "client_id": api.sim.client_id,
-            "client_secret": "wrong",
-            "grant_type": "client_credentials",
-        },
+        data=api.credentials(client_secret="wrong"),
     )
     assert status == 401
     assert body == {"message": "Authentication error"}
@@ -72,11 +64,7 @@ async def test_unsupported_grant_type_is_refused(api: Api) -> None:
         "POST",
         "/oauth/token",
         auth=False,
-        data={
-            "client_id": api.sim.client_id,
-            "client_secret": api.sim.client_secret,
-            "grant_type": "password",
-        },
+        data=api.credentials(grant_type="password"),
     )
     assert status == 400
     assert body["reasons"][0]["code"] == "50000020"
@@ -130,10 +118,6 @@ async def test_revoke_client_refuses_credentials_and_tokens(api: Api) -> None:
         "POST",
         "/oauth/token",
         auth=False,
-        data={
-            "client_id": api.sim.client_id,
-            "client_secret": api.sim.client_secret,
-            "grant_type": "client_credentials",
-        },
+        data=api.credentials(),
     )
     assert (status, body) == (401, {"message": "Authentication error"})

@@ -96,11 +96,7 @@ async def test_token_body_and_headers(api: Api, contract: Contract) -> None:
         "POST",
         "/oauth/token",
         auth=False,
-        data={
-            "client_id": api.sim.client_id,
-            "client_secret": api.sim.client_secret,
-            "grant_type": "client_credentials",
-        },
+        data=api.credentials(),
     )
     assert status == 200
     validate(body, contract.schema("/oauth/token", "post", "200"))

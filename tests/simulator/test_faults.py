@@ -10,6 +10,7 @@ import pytest
 
 from aiozuora import MassActionStatus
 from aiozuora.simulator import Fault, ZuoraSimulator
+from aiozuora.simulator._faults import FaultBook
 
 from .conftest import Api
 
@@ -35,11 +36,7 @@ async def test_faults_do_not_hit_the_token_endpoint_unless_named(api: Api) -> No
         "POST",
         "/oauth/token",
         auth=False,
-        data={
-            "client_id": api.sim.client_id,
-            "client_secret": api.sim.client_secret,
-            "grant_type": "client_credentials",
-        },
+        data=api.credentials(),
     )
     assert status == 429 and headers["Retry-After"] == "2"
     assert len(api.sim.faults) == 1  # the 503 still waits for a /v1 request
@@ -238,6 +235,11 @@ async def test_request_log(api: Api) -> None:
         ({"delay": float("nan")}, "delay"),
         ({"drop": "during"}, "drop must be"),
         ({"times": 0}, "times"),
+        ({"times": 1.5}, "times"),
+        ({"probability": 0}, "probability"),
+        ({"probability": 1.5}, "probability"),
+        ({"probability": float("nan")}, "probability"),
+        ({"probability": True}, "probability"),
         ({"status": 503, "drop": "before"}, "no status"),
         ({"status": None}, "changes nothing"),
         ({"status": 200}, "needs a code"),
@@ -274,3 +276,70 @@ def test_method_is_matched_in_any_case() -> None:
     fault = Fault(method="put")
     assert fault.matches("PUT", "/v1/bulk/a/stop")
     assert not fault.matches("GET", "/v1/bulk/a")
+
+
+# -- random faults -------------------------------------------------------------
+
+
+def test_random_faults_hit_their_share_and_never_the_same_request() -> None:
+    book = FaultBook(seed=7)
+    errors = book.add(Fault(500, probability=0.10, times=None))
+    limits = book.add(Fault(429, probability=0.05, times=None))
+    drops = book.add(Fault(drop="after", probability=0.02, times=None))
+    hit = [book.take("GET", "/v1/bulk/k") for _ in range(20_000)]
+    assert abs(errors.hits / 20_000 - 0.10) < 0.01
+    assert abs(limits.hits / 20_000 - 0.05) < 0.008
+    assert abs(drops.hits / 20_000 - 0.02) < 0.005
+    # One request meets at most one fault, and unlimited faults stay.
+    assert sum(h is not None for h in hit) == errors.hits + limits.hits + drops.hits
+    assert book.pending == [errors, limits, drops]
+    assert errors.remaining is None and not errors.exhausted
+
+
+def test_a_random_fault_with_times_stops_after_that_many_hits() -> None:
+    book = FaultBook()
+    fault = book.add(Fault(503, probability=0.5, times=3))
+    hits = [book.take("GET", "/v1/bulk/k") for _ in range(200)]
+    assert hits.count(fault) == 3 and fault.exhausted and book.pending == []
+
+
+def test_random_faults_only_draw_for_requests_they_match() -> None:
+    book = FaultBook()
+    fault = book.add(Fault(500, probability=0.5, times=None, method="PUT"))
+    assert all(book.take("GET", "/v1/bulk/k") is None for _ in range(100))
+    assert fault.hits == 0
+
+
+def test_a_certain_fault_after_random_ones_takes_what_they_leave() -> None:
+    book = FaultBook()
+    rare = book.add(Fault(500, probability=0.25, times=None))
+    always = book.add(Fault(503, times=None))
+    hits = [book.take("GET", "/v1/bulk/k") for _ in range(400)]
+    assert all(hit is not None for hit in hits)
+    assert rare.hits + always.hits == 400 and 60 < rare.hits < 140
+
+
+def test_the_seed_decides_which_requests_random_faults_hit() -> None:
+    def pattern(seed: int) -> list[bool]:
+        book = FaultBook(seed)
+        book.add(Fault(500, probability=0.3, times=None))
+        return [book.take("GET", "/v1/bulk/k") is not None for _ in range(100)]
+
+    assert pattern(1) == pattern(1)
+    assert pattern(1) != pattern(2)
+
+
+async def test_a_seeded_simulator_replays_the_same_random_faults(
+    http: aiohttp.ClientSession,
+) -> None:
+    async def statuses(seed: int) -> list[int]:
+        async with ZuoraSimulator(seed=seed) as sim:
+            api = Api(sim, http)
+            key = sim.seed_action("Processing", records_per_second=0.001)
+            sim.inject(Fault(500, probability=0.2, times=None))
+            sim.inject(Fault(429, retry_after=1, probability=0.1, times=None))
+            return [(await api.call("GET", f"/v1/bulk/{key}"))[0] for _ in range(40)]
+
+    first = await statuses(3)
+    assert first == await statuses(3)
+    assert {200, 500, 429} <= set(first)

@@ -19,6 +19,7 @@ from aiohttp import web
 from aiohttp.web_request import FileField
 from multidict import CIMultiDictProxy
 
+from .._track_id import validate_track_id
 from ._faults import Fault, FaultBook
 from ._files import ACTION_TYPES, MAX_UPLOAD_BYTES, UploadError, read_upload
 from ._state import SimulatedAction, Timing
@@ -40,8 +41,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _TOKEN_PATH = "/oauth/token"
 _IDEMPOTENCY_TTL = 24 * 3600.0
 _IDEMPOTENCY_KEY_MAX = 255
-_TRACK_ID_MAX = 64
-_TRACK_ID_FORBIDDEN = frozenset(":;\"'")
 _RATE_LIMIT_MINUTE = 50_000
 _RATE_LIMIT_HEADER = "50000, 50000;w=60, 2250000;w=3600, 27000000;w=86400"
 _AUTH_LIMIT_MINUTE = 100
@@ -118,7 +117,7 @@ class Tenant:
         self.options = options
         self.clock = clock
         self.wall = wall
-        self.faults = FaultBook()
+        self.faults = FaultBook(options.seed)
         self.requests: list[RecordedRequest] = []
         self.actions: dict[str, SimulatedAction] = {}
         self.files: dict[str, SimulatedAction] = {}
@@ -334,15 +333,11 @@ class Tenant:
 
     def _check_headers(self, request: web.Request, req_id: str) -> web.Response | None:
         track = request.headers.get("Zuora-Track-Id")
-        if track is not None and not _valid_track_id(track):
-            return error_response(
-                400,
-                req_id,
-                message=(
-                    "Zuora-Track-Id must be at most 64 US-ASCII characters without "
-                    "colon, semicolon, double quote or single quote."
-                ),
-            )
+        if track is not None:
+            try:
+                validate_track_id(track)
+            except ValueError as exc:
+                return error_response(400, req_id, message=f"Zuora-Track-Id: {exc}")
         key = request.headers.get("Idempotency-Key")
         if key is not None and not 0 < len(key) <= _IDEMPOTENCY_KEY_MAX:
             return error_response(
@@ -630,9 +625,3 @@ def _part_bytes(part: str | bytes | bytearray | FileField) -> tuple[bytes, str |
     if isinstance(part, str):
         return part.encode(), None
     return bytes(part), None
-
-
-def _valid_track_id(value: str) -> bool:
-    return len(value) <= _TRACK_ID_MAX and all(
-        0x20 <= ord(char) <= 0x7E and char not in _TRACK_ID_FORBIDDEN for char in value
-    )

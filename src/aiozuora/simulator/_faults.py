@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+import random
 import re
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Literal
@@ -34,10 +35,17 @@ class Fault:
       ``"/v1/bulk/*/stop"`` (``*`` stays within one path segment, ``**``
       spans several). Without ``path`` a fault hits every ``/v1``
       request, and the token endpoint only when ``path`` names it.
-    - ``times``: how many matching requests it hits. Note that aiohttp's client
+    - ``times``: how many matching requests it hits; ``None`` for no limit
+      (the fault stays until ``clear_faults()``). Note that aiohttp's client
       resends an idempotent request (GET, PUT) once by itself when the
       connection closes without an answer: ``times=2`` makes a drop reach code
       built on aiohttp.
+    - ``probability``: the chance (0 < p <= 1) that a matching request is hit.
+      The draws come from the simulator's ``seed``, so a run that sends the
+      same requests in the same order meets the same faults. The random faults
+      that match one request share one draw: their probabilities add up, so
+      ``Fault(500, probability=0.1)`` and ``Fault(429, probability=0.05)`` hit
+      10% and 5% of the requests, never the same one.
 
     ``hits`` counts the requests it has hit so far.
     """
@@ -50,9 +58,10 @@ class Fault:
     retry_after: float | None = None
     delay: float = 0.0
     drop: Literal["before", "after"] | None = None
-    times: int = 1
+    times: int | None = 1
     method: str | None = None
     path: str | None = None
+    probability: float = 1.0
     hits: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
@@ -61,8 +70,13 @@ class Fault:
             self.method = self.method.upper()
 
     @property
-    def remaining(self) -> int:
-        return self.times - self.hits
+    def remaining(self) -> int | None:
+        """Hits left; ``None`` when the fault has no limit."""
+        return None if self.times is None else self.times - self.hits
+
+    @property
+    def exhausted(self) -> bool:
+        return self.times is not None and self.hits >= self.times
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and method.upper() != self.method:
@@ -132,13 +146,23 @@ def _check_fault(fault: Fault) -> None:
         raise ValueError(
             f"Fault drop must be None, 'before' or 'after', not {fault.drop!r}"
         )
-    if (
+    if fault.times is not None and (
         not isinstance(fault.times, int)
         or isinstance(fault.times, bool)
         or fault.times < 1
     ):
         raise ValueError(
-            f"Fault times must be a whole number >= 1, not {fault.times!r}"
+            f"Fault times must be a whole number >= 1, or None for no limit, "
+            f"not {fault.times!r}"
+        )
+    probability = fault.probability
+    if (
+        not isinstance(probability, (int, float))
+        or isinstance(probability, bool)
+        or not 0 < probability <= 1
+    ):
+        raise ValueError(
+            f"Fault probability must be a number > 0 and <= 1, not {probability!r}"
         )
     if fault.drop is not None and status is not None and status != 500:
         raise ValueError(
@@ -160,8 +184,9 @@ def _check_fault(fault: Fault) -> None:
 class FaultBook:
     """The injected faults, in the order they were injected."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int = 0) -> None:
         self._faults: list[Fault] = []
+        self._rng = random.Random(f"{seed}:faults")
 
     def add(self, fault: Fault) -> Fault:
         if not isinstance(fault, Fault):
@@ -173,13 +198,28 @@ class FaultBook:
         self._faults.clear()
 
     def take(self, method: str, path: str) -> Fault | None:
-        """The first fault that still has hits left and matches; counts the hit."""
+        """The fault that hits this request, if any; counts the hit.
+
+        Faults are tried in the order they were injected. A certain fault
+        (probability 1) hits the first request it matches. Random ones share
+        one draw per request, each owning a band of its probability's width,
+        so that their shares of the requests add up.
+        """
+        draw: float | None = None
+        band = 0.0
         for fault in self._faults:
-            if fault.remaining > 0 and fault.matches(method, path):
-                fault.hits += 1
-                if fault.remaining == 0:
-                    self._faults.remove(fault)
-                return fault
+            if fault.exhausted or not fault.matches(method, path):
+                continue
+            if fault.probability < 1:
+                if draw is None:
+                    draw = self._rng.random()
+                band += fault.probability
+                if draw >= band:
+                    continue
+            fault.hits += 1
+            if fault.exhausted:
+                self._faults.remove(fault)
+            return fault
         return None
 
     @property
