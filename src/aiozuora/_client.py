@@ -496,15 +496,15 @@ class ZuoraClient:
         )
 
         async def attempt(number: int) -> T:
+            token = await self._token(number, url, track) if authorize else None
             # A call waits for its turn before it builds anything: thousands of
             # queued calls then hold no request, span or timer, and an
             # attempt's timeout starts when it may really be sent, not while
             # it queues for a connection.
             async with self._slots:
-                return await send(number)
+                return await send(number, token)
 
-        async def send(number: int) -> T:
-            token = await self._token(number, url, track) if authorize else None
+        async def send(number: int, token: Token | None) -> T:
             request_headers = self._headers(headers, token, track, idempotency_key)
             body = data() if callable(data) else data
             limit = max(min(self.timeout, run.remaining()), 0.001)
