@@ -576,7 +576,9 @@ def scenario_polling(args: argparse.Namespace, report: Report) -> None:
     worst = max(max(row["lags"]) for row in rows)
     widest = max(max(row["gaps"]) for row in rows)
     lag_ok = all(
-        lag <= gap + 0.05 for row in rows for lag, gap in zip(row["lags"], row["gaps"], strict=True)
+        lag <= gap + 0.05
+        for row in rows
+        for lag, gap in zip(row["lags"], row["gaps"], strict=True)
     )
     report.goals.append(
         Goal(
