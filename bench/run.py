@@ -265,6 +265,7 @@ def scenario_overhead(args: argparse.Namespace, report: Report) -> None:
             "Client",
             "CPU µs/request",
             "x raw",
+            "x raw, run by run",
             "requests/s",
             "peak RSS MB",
             "failures",
@@ -275,17 +276,23 @@ def scenario_overhead(args: argparse.Namespace, report: Report) -> None:
     for side in sides:
         cpu = median(side, cpu_per_request)
         ratios[side] = cpu / raw
+        each = [
+            cpu_per_request(run) / cpu_per_request(base)
+            for run, base in zip(runs[side], runs["raw aiohttp loop"], strict=True)
+        ]
         table.add(
             side,
             us(cpu),
             num(ratios[side]),
+            f"{min(each):.2f} to {max(each):.2f}",
             num(median(side, per_second), 0),
             num(max(run["peak_rss_mb"] for run in runs[side]), 0),
             sum(run["failures"] for run in runs[side]),
             "—" if side.startswith("raw") else sum(r["spans"] for r in runs[side]),
         )
     table.notes.append(
-        f"Median of {args.repeat} runs per client, run in turn. CPU is the client "
+        f"Median of {args.repeat} runs per client, run in turn ('run by run' "
+        f"compares each run with the raw run just before it). CPU is the client "
         f"process's user + system time (all threads, the span exporter's too); "
         f"the server runs in another process."
     )
