@@ -186,9 +186,8 @@ class ZuoraClient:
     a URL: https, or http for a loopback host such as the simulator.
 
     At most ``max_connections`` requests are in flight at once (Zuora's default
-    concurrency limit is 40 per tenant); more wait their turn. ``timeout``
-    bounds each attempt from the moment it is sent, including a read that
-    stalls. ``retry`` says which failures are retried and
+    concurrency limit is 40 per tenant). ``timeout`` bounds each attempt,
+    including a read that stalls. ``retry`` says which failures are retried and
     for how long. Give ``session`` to use your own ``aiohttp.ClientSession``
     (it is not closed for you, and its connector's limit applies), and
     ``tracer_provider`` to trace with a provider other than the global one.
@@ -241,9 +240,6 @@ class ZuoraClient:
                 f"max_connections must be a whole number >= 1, not {max_connections!r}"
             )
         self.max_connections = max_connections
-        # Attempts wait here for their turn, before their timeout starts: a
-        # request queued behind others has not been sent, and neither times
-        # out nor counts as possibly sent.
         self._slots = asyncio.Semaphore(max_connections)
 
         self._session = session
@@ -500,32 +496,37 @@ class ZuoraClient:
         )
 
         async def attempt(number: int) -> T:
+            token = await self._token(number, url, track) if authorize else None
+            # A call waits for its turn before it builds anything: thousands of
+            # queued calls then hold no request, span or timer, and an
+            # attempt's timeout starts when it may really be sent, not while
+            # it queues for a connection.
             async with self._slots:
-                # The token is taken once the request can go: a token taken
-                # before a wait in the queue may have expired by the end of it.
-                token = await self._token(number, url, track) if authorize else None
-                request_headers = self._headers(headers, token, track, idempotency_key)
-                body = data() if callable(data) else data
-                limit = max(min(self.timeout, run.remaining()), 0.001)
-                self.stats.attempts += 1
-                with self._tracing.attempt(
-                    method, url, track_id=track, attempt=number
-                ) as span:
-                    now = _Try(method, url, track, number, limit, span)
-                    try:
-                        async with session.request(
-                            method,
-                            url,
-                            headers=request_headers,
-                            json=json,
-                            data=body,
-                            timeout=_timeout(limit, stream),
-                            ssl=self._ssl_for(url),
-                            allow_redirects=stream,
-                        ) as response:
-                            return await self._answer(now, response, read, token)
-                    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                        raise _transport_failed(now, exc) from exc
+                return await send(number, token)
+
+        async def send(number: int, token: Token | None) -> T:
+            request_headers = self._headers(headers, token, track, idempotency_key)
+            body = data() if callable(data) else data
+            limit = max(min(self.timeout, run.remaining()), 0.001)
+            self.stats.attempts += 1
+            with self._tracing.attempt(
+                method, url, track_id=track, attempt=number
+            ) as span:
+                now = _Try(method, url, track, number, limit, span)
+                try:
+                    async with session.request(
+                        method,
+                        url,
+                        headers=request_headers,
+                        json=json,
+                        data=body,
+                        timeout=_timeout(limit, stream),
+                        ssl=self._ssl_for(url),
+                        allow_redirects=stream,
+                    ) as response:
+                        return await self._answer(now, response, read, token)
+                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                    raise _transport_failed(now, exc) from exc
 
         return await run.run(attempt)
 

@@ -86,6 +86,9 @@ _STOP_FAILURES_TO_RAISE = (
     RateLimitError,
 )
 
+_STOPPED = (MassActionStatus.STOPPING, MassActionStatus.STOPPED)
+_FINISHED = (MassActionStatus.COMPLETED, MassActionStatus.FAILED)
+
 #: Where the bytes of a mass action file come from.
 UploadFile = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
 
@@ -417,9 +420,16 @@ class MassActions:
             span.set_attribute("zuora.mass_action.status", str(action.status))
             return action
 
-    async def _stop(self, key: str, *, look: bool) -> MassAction | None:
+    async def _stop(
+        self, key: str, *, look: bool, finished_is_final: bool = False
+    ) -> MassAction | None:
         """Stop ``key``; return its state if it was looked up (always when
-        ``look``), else None."""
+        ``look``), else None.
+
+        An action that already Completed or Failed raises
+        ``MassActionNotStoppableError``, unless ``finished_is_final``: then its
+        state is returned, and the span does not record a failure.
+        """
         async with self._op("stop", key) as span:
             try:
                 await self._client._call_json("PUT", f"/v1/bulk/{key}/stop")
@@ -428,6 +438,14 @@ class MassActions:
                     raise
                 action = await self._state_after_failed_stop(key, error)
                 span.set_attribute("zuora.mass_action.status", str(action.status))
+                if action.status not in _STOPPED and action.status not in _FINISHED:
+                    # Still Pending or Processing (or a status unknown here):
+                    # the refusal stands as Zuora gave it.
+                    raise error
+                if action.status in _FINISHED and not finished_is_final:
+                    raise MassActionNotStoppableError(
+                        action, error if isinstance(error, APIError) else None
+                    ) from error
                 return action
 
             logger.info("stop requested for mass action %s", key)
@@ -447,30 +465,27 @@ class MassActions:
     async def _state_after_failed_stop(
         self, key: str, error: APIError | TransportError | ProtocolError
     ) -> MassAction:
-        """Decide from the action's state whether a failed stop still holds.
-
-        Returns the state when the action is Stopping or Stopped; raises
-        ``MassActionNotStoppableError`` when it Completed or Failed, and
-        ``error`` itself otherwise (including when the look-up fails).
-        """
+        """Look the action up after a stop failed, to decide whether the stop
+        holds; a failed look-up raises the stop's own ``error``."""
         try:
             action = await self._fetch(key)
         except (APIError, TransportError, ProtocolError) as lookup_error:
             raise error from lookup_error
 
-        if action.status in (MassActionStatus.STOPPING, MassActionStatus.STOPPED):
+        if action.status in _STOPPED:
             logger.info(
                 "mass action %s is already %s; the stop holds (%s)",
                 key,
                 action.status,
                 error,
             )
-            return action
-        if action.status in (MassActionStatus.COMPLETED, MassActionStatus.FAILED):
-            raise MassActionNotStoppableError(
-                action, error if isinstance(error, APIError) else None
-            ) from error
-        raise error
+        elif action.status in _FINISHED:
+            logger.info(
+                "mass action %s was already %s when the stop arrived",
+                key,
+                action.status,
+            )
+        return action
 
     async def _stop_and_wait(
         self, key: str, limit: float, policy: PollPolicy
@@ -484,16 +499,7 @@ class MassActions:
     async def _stop_then_poll(
         self, key: str, policy: PollPolicy, seen: _Seen
     ) -> MassAction:
-        try:
-            known = await self._stop(key, look=False)
-        except MassActionNotStoppableError as error:
-            logger.info(
-                "mass action %s was already %s when the stop arrived",
-                key,
-                error.action.status,
-            )
-            seen.update(error.action)
-            return error.action
+        known = await self._stop(key, look=False, finished_is_final=True)
         if known is not None:
             seen.update(known)
             if known.is_terminal:

@@ -53,6 +53,7 @@ RETRY_CATEGORIES = frozenset({50, 61, 70, 99})
 ONCE_CATEGORIES = frozenset({60})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 RETRY_AFTER_CATEGORIES = frozenset({70})
+_JITTER = random.Random()
 #: Methods that may change state on each send; retried only when safe.
 UNSAFE_METHODS = frozenset({"POST", "PATCH"})
 
@@ -139,7 +140,7 @@ class RetryRun:
         self.target = target
         self.idempotency_key = idempotency_key
         self.stats = stats
-        self.rng = rng or random.Random()
+        self.rng = rng or _JITTER
         self.started = time.monotonic()
         self.refreshed = False
         self.once_reasons: set[str] = set()
@@ -154,6 +155,15 @@ class RetryRun:
         ``attempt`` raises ``Failed`` for a failure the rules should judge; any
         other exception (a cancellation above all) ends the call at once.
         """
+        # Most calls succeed at once: the first attempt runs without tenacity,
+        # whose set-up costs about as much CPU as the request itself. When it
+        # fails, tenacity takes over and is shown that failure as its own
+        # first attempt, so the rules see every attempt.
+        try:
+            return await attempt(1)
+        except Failed as failed:
+            first = failed
+
         retrying = AsyncRetrying(
             sleep=asyncio.sleep,
             retry=retry_if_exception(self._should_retry),
@@ -167,6 +177,8 @@ class RetryRun:
         async def next_attempt() -> T:
             nonlocal number
             number += 1
+            if number == 1:
+                raise first
             return await attempt(number)
 
         try:

@@ -24,7 +24,14 @@ from yarl import URL
 from ._track_id import current_override
 from ._version import __version__
 
-__all__ = ["Attempt", "Tracing", "current_track_id", "error_type", "mark_failed"]
+__all__ = [
+    "Attempt",
+    "Tracing",
+    "current_track_id",
+    "error_type",
+    "in_operation",
+    "mark_failed",
+]
 
 TRACK_ID = "zuora.track_id"
 REQUEST_ID = "zuora.request_id"

@@ -10,6 +10,7 @@ import aiohttp
 
 from aiozuora import Environment
 from aiozuora.cli._config import Connection
+from aiozuora.simulator import Fault
 
 from .conftest import (
     PYTHON,
@@ -207,3 +208,29 @@ async def test_entity_ids_are_sent(sim: Any) -> None:
     gets = [r for r in sim.requests if r.path == f"/v1/bulk/{key}"]
     assert gets
     assert gets[0].headers.get("Zuora-Entity-Ids") == entity
+
+
+async def test_verbose_logs_the_sdk_to_stderr(sim: Any) -> None:
+    key = sim.seed_action("Processing", total=20_000)
+    sim.inject(Fault(503, times=1, method="GET", path=f"/v1/bulk/{key}"))
+
+    verbose = await invoke("-v", "get", key, env=sim_env(sim))
+    sim.inject(Fault(503, times=1, method="GET", path=f"/v1/bulk/{key}"))
+    # Last, so that the quiet handler replaces the one bound to this stderr.
+    quiet = await invoke("get", key, env=sim_env(sim))
+
+    assert quiet.exit_code == verbose.exit_code == 0
+    assert quiet.stderr == ""
+    assert "INFO aiozuora: retrying GET" in verbose.stderr
+    assert sim.client_secret not in verbose.stderr
+
+
+async def test_entity_id_option_is_sent(sim: Any) -> None:
+    key = sim.seed_action("Processing", total=1_000)
+    entity = "11e643f4-a3ee-8bad-b061-0025904c756d"
+
+    result = await invoke("get", key, "--entity-id", entity, env=sim_env(sim))
+
+    assert result.exit_code == 0, result.output
+    (call,) = [r for r in sim.requests if r.path == f"/v1/bulk/{key}"]
+    assert call.headers.get("Zuora-Entity-Ids") == entity

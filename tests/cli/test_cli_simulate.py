@@ -86,3 +86,11 @@ def test_simulate_on_a_busy_port_exits_3() -> None:
     assert result.exit_code == 3
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_simulate_refuses_a_bad_option_in_one_line() -> None:
+    result = run_cli("simulate", "--client-id", "")
+
+    assert result.exit_code == 2
+    assert "client_id" in result.stderr
+    assert "Traceback" not in result.output

@@ -44,7 +44,9 @@ async def test_submit_bytes_starts_an_action(
     assert post.headers["Content-Type"].startswith("multipart/form-data")
     assert uuid.UUID(post.headers["Idempotency-Key"]).version == 4
     action = await client.mass_actions.get(key)
-    assert action.status in (MassActionStatus.PENDING, MassActionStatus.PROCESSING)
+    assert action.action_type == "UpdateAccountingCode"
+    assert action.input_size == len(CSV)
+    assert isinstance(action.status, MassActionStatus)
 
 
 async def test_submit_a_path_a_file_object_and_a_zip(

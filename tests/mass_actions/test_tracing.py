@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
 from opentelemetry.trace import SpanKind, StatusCode, format_span_id, format_trace_id
 
-from aiozuora import MassActionStatus, PollPolicy, ZuoraClient
+from aiozuora import (
+    MassActionNotStoppableError,
+    MassActionStatus,
+    PollPolicy,
+    ZuoraClient,
+)
 from aiozuora.simulator import Fault, ZuoraSimulator
 
 INTERNAL, CLIENT = SpanKind.INTERNAL, SpanKind.CLIENT
@@ -146,3 +152,53 @@ async def test_every_operation_names_its_span_and_bulk_key(
         ("zuora.mass_actions.stop", running),
         ("zuora.mass_actions.submit", submitted),
     }
+
+
+async def test_an_action_finished_before_the_stop_is_no_failure_in_the_trace(
+    sim: ZuoraSimulator, client: ZuoraClient, span_exporter: InMemorySpanExporter
+) -> None:
+    key = sim.seed_action("Completed", total=10)
+    await warm_up(client, sim)
+    span_exporter.clear()
+
+    action = await client.mass_actions.stop_and_wait(key, timeout=5)
+
+    assert action.status is MassActionStatus.COMPLETED
+    spans = span_exporter.get_finished_spans()
+    assert tree(spans) == [
+        (
+            "zuora.mass_actions.stop_and_wait",
+            INTERNAL,
+            [
+                (
+                    "zuora.mass_actions.stop",
+                    INTERNAL,
+                    [("PUT", CLIENT, []), ("GET", CLIENT, [])],
+                )
+            ],
+        )
+    ]
+    # The refused PUT is a failed attempt; the operations did not fail.
+    failed = {s.name for s in spans if s.status.status_code is StatusCode.ERROR}
+    assert failed <= {"PUT"}
+    (stop,) = [s for s in spans if s.name == "zuora.mass_actions.stop"]
+    assert stop.attributes is not None
+    assert stop.attributes["zuora.mass_action.status"] == "Completed"
+
+
+async def test_a_refused_stop_on_its_own_is_a_failed_span(
+    sim: ZuoraSimulator, client: ZuoraClient, span_exporter: InMemorySpanExporter
+) -> None:
+    key = sim.seed_action("Failed", total=10)
+
+    with pytest.raises(MassActionNotStoppableError):
+        await client.mass_actions.stop(key)
+
+    (stop,) = [
+        s
+        for s in span_exporter.get_finished_spans()
+        if s.name == "zuora.mass_actions.stop"
+    ]
+    assert stop.status.status_code is StatusCode.ERROR
+    assert stop.attributes is not None
+    assert stop.attributes["error.type"] == "aiozuora.MassActionNotStoppableError"

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,15 +44,19 @@ from ._spans import span_json, span_tree
 
 __all__ = ["demo"]
 
-# Small intervals so that the whole demo takes a few seconds; the records per
-# second leave the Processing actions far from done when the stops land.
-_SIMULATOR = {
-    "pending_seconds": 2.0,
-    "records_per_second": 400.0,
-    "stopping_seconds": 0.4,
-    "failure_rate": 0.04,
-    "seed": 42,
-}
+
+def _simulator() -> ZuoraSimulator:
+    # Small intervals so that the whole demo takes a few seconds; the records
+    # per second leave the Processing actions far from done when the stops land.
+    return ZuoraSimulator(
+        pending_seconds=2.0,
+        records_per_second=400.0,
+        stopping_seconds=0.4,
+        failure_rate=0.04,
+        seed=42,
+    )
+
+
 _RETRY = RetryPolicy(
     max_attempts=5, initial_backoff=0.05, max_backoff=0.5, deadline=20.0
 )
@@ -122,6 +126,7 @@ class DemoAction:
     outcome: StopOutcome | None = None
     final: MassAction | None = None
     counts: tuple[int, int, int] | None = None
+    has_file: bool = False
     track_id: str | None = None
 
     @property
@@ -181,7 +186,7 @@ async def run_demo(*, trace: bool, as_json: bool) -> int:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
 
-    async with ZuoraSimulator(**_SIMULATOR) as sim:  # type: ignore[arg-type]
+    async with _simulator() as sim:
         batch = [
             DemoAction(
                 bulk_key=sim.seed_action(
@@ -289,10 +294,7 @@ async def stop_batch(
 
     def record(outcome: StopOutcome) -> None:
         by_key[outcome.bulk_key].outcome = outcome
-        display.update(
-            tasks[outcome.bulk_key],
-            result=_result(outcome),
-        )
+        display.update(tasks[outcome.bulk_key], result=_result(outcome))
 
     with display:
         async with refreshing(refresh, enabled=not display.disable):
@@ -324,7 +326,9 @@ def _result(outcome: StopOutcome) -> str:
 
 
 @contextlib.asynccontextmanager
-async def refreshing(refresh: Any, *, enabled: bool) -> AsyncIterator[None]:
+async def refreshing(
+    refresh: Callable[[], None], *, enabled: bool
+) -> AsyncIterator[None]:
     """Call ``refresh`` ten times a second while the block runs."""
 
     async def loop() -> None:
@@ -352,6 +356,7 @@ async def read_response_files(client: ZuoraClient, batch: Sequence[DemoAction]) 
         if final.output_url:
             response = await client.mass_actions.response_file(final)
             action.counts = (response.succeeded, response.failed, response.unprocessed)
+            action.has_file = True
         elif final.success_count is not None and final.error_count is not None:
             unprocessed = (
                 (final.total_count or 0) - final.success_count - final.error_count
@@ -401,7 +406,8 @@ def summary_table(batch: Sequence[DemoAction]) -> Table:
         pad_edge=False,
         caption=(
             "Records counted in each action's response file (Success Y / N / "
-            "blank).\nThe Zuora-Track-Id is what the stop call sent: "
+            "blank); Zuora writes none\nfor an action stopped before it started "
+            "processing.\nThe Zuora-Track-Id is what the stop call sent: "
             "{trace id}-{span id} of its operation's span.\nAll share the trace "
             "id of the stop_many call, so one search in Zuora's logs finds the "
             "whole batch."
@@ -418,9 +424,10 @@ def summary_table(batch: Sequence[DemoAction]) -> Table:
         if action.final is None:
             status = "[red]unknown[/]"
         elif action.stopped:
-            status = (
-                f"[green]{action.final.status}[/]\n[dim]was {action.seeded_status}[/]"
+            was = f"was {action.seeded_status}" + (
+                "" if action.has_file else ", no file"
             )
+            status = f"[green]{action.final.status}[/]\n[dim]{was}[/]"
         else:
             status = f"[yellow]{action.final.status}[/]\n[dim]not stoppable[/]"
         table.add_row(

@@ -12,7 +12,7 @@ import click
 from ..simulator import ZuoraSimulator
 from ._app import cli, run
 from ._config import json_option
-from ._failures import EXIT_CONFIG, EXIT_OK, CliFailure
+from ._failures import EXIT_CONFIG, EXIT_OK, EXIT_USAGE, CliFailure
 
 __all__ = ["simulate"]
 
@@ -67,13 +67,16 @@ def simulate(
     """
 
     async def body() -> int:
-        simulator = ZuoraSimulator(
-            host=host,
-            port=port,
-            client_id=client_id,
-            client_secret=client_secret,
-            records_per_second=records_per_second,
-        )
+        try:
+            simulator = ZuoraSimulator(
+                host=host,
+                port=port,
+                client_id=client_id,
+                client_secret=client_secret,
+                records_per_second=records_per_second,
+            )
+        except ValueError as error:
+            raise CliFailure(f"bad option: {error}", EXIT_USAGE) from None
         try:
             await simulator.start()
         except OSError as error:
