@@ -75,7 +75,7 @@ class ChaosConfig:
     #: Every token is expired this often. Zuora refreshes a token once per call
     #: (after a 401), so this stays well above the longest call, which takes
     #: ``attempt_timeout`` for each slow answer it meets.
-    token_every: float = 2.0
+    token_every: float = 3.0
     seed: int = 7
     #: Generous enough that running out of attempts is practically impossible
     #: at these fault rates (0.21 ** 10 per call), so that every error left is
