@@ -371,9 +371,21 @@ class ZuoraClient:
         ``success: false`` body raises the matching ``APIError``. ``data`` may be
         a callable returning a fresh body for each attempt (needed for
         ``aiohttp.FormData``, which can be sent only once).
+
+        A POST or PATCH is retried only when it cannot have reached Zuora, or
+        when ``headers`` carry an ``Idempotency-Key``: the same key then goes
+        with every attempt, and Zuora answers a repeat with the first result.
         """
         method = method.upper()
         url = self._url(path)
+        key = None
+        if headers is not None:
+            given = [v for n, v in headers.items() if n.lower() == "idempotency-key"]
+            if given:
+                key = _idempotency_key(given[-1])
+                headers = {
+                    n: v for n, v in headers.items() if n.lower() != "idempotency-key"
+                }
         async with self._operation("zuora.request", {"http.request.method": method}):
 
             def read(response: RawResponse) -> Any:
@@ -388,6 +400,7 @@ class ZuoraClient:
                 data=data,
                 headers=headers,
                 params=params,
+                idempotency_key=key,
                 read=_buffered(read),
             )
 

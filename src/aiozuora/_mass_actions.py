@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
 import hashlib
 import inspect
 import io
@@ -711,20 +712,48 @@ def _check_content(content: bytes, filename: str) -> bool:
                         f"a zipped mass action file must hold exactly one .csv "
                         f"file; {filename} holds {names!r}"
                     )
-                inner = archive.read(members[0])
+                # The start is enough to see a header and a record; reading
+                # it all could inflate a small zip to gigabytes.
+                with archive.open(members[0]) as inner:
+                    start = inner.read(_CHECKED_BYTES)
         except zipfile.BadZipFile as error:
             raise ValueError(
                 f"{filename} is not a readable zip file: {error}"
             ) from None
-        _check_not_empty(inner, f"the CSV in {filename}")
+        _check_records(start, f"the CSV in {filename}")
         return True
-    _check_not_empty(content, filename)
+    _check_records(content[:_CHECKED_BYTES], filename)
     return False
 
 
-def _check_not_empty(content: bytes, what: str) -> None:
-    if not content.lstrip(b"\xef\xbb\xbf").strip():
+#: How much of a file is read to check that it has a header and a record.
+_CHECKED_BYTES = 256 * 1024
+
+
+def _check_records(start: bytes, what: str) -> None:
+    """Refuse a CSV without a header, or with a header and no record below it.
+
+    ``start`` is the beginning of the file; a file whose first record begins
+    beyond it, or that the csv module cannot read, is left for Zuora to judge.
+    """
+    text = start.decode("utf-8", errors="replace").lstrip("\ufeff")
+    rows = (
+        row
+        for row in csv.reader(io.StringIO(text, newline=""))
+        if any(cell.strip() for cell in row)
+    )
+    try:
+        header = next(rows, None)
+        record = next(rows, None)
+    except csv.Error:
+        return
+    if header is None:
         raise ValueError(f"{what} is empty: a mass action needs a header and records")
+    if record is None and len(start) < _CHECKED_BYTES:
+        raise ValueError(
+            f"{what} has a header row but no records: a mass action needs at "
+            "least one record below the header"
+        )
 
 
 def _read_and_close(download: IO[bytes], bulk_key: str) -> ResponseFile:

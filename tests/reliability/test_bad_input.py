@@ -3,6 +3,9 @@ any request whenever the SDK can tell by itself."""
 
 from __future__ import annotations
 
+import io
+import tracemalloc
+import zipfile
 from typing import Any
 
 import pytest
@@ -15,6 +18,7 @@ from aiozuora import (
     ZuoraClient,
     track_id,
 )
+from aiozuora._mass_actions import _check_content
 
 
 def sent(sim: Any) -> list[str]:
@@ -215,4 +219,144 @@ async def test_a_closed_client_refuses_every_use_with_a_clear_message(
         client._operation("zuora.request")
     await client.close()  # closing twice is fine
     assert client.closed and "closed" in repr(client)
+    assert sim.requests == []
+
+
+# -- mass actions -----------------------------------------------------------------
+
+BAD_KEYS = [
+    ("", "must not be empty"),
+    ("   ", "letters and digits only"),
+    ("a/b", "letters and digits only"),
+    ("..", "letters and digits only"),
+    ("../v1/files/x", "letters and digits only"),
+    ("8a90a0b1%2F", "letters and digits only"),
+    ("key.csv", "letters and digits only"),
+    ("x" * 65, "at most 64 characters"),
+    (None, "must be a string of letters and digits, not NoneType"),
+]
+
+
+@pytest.mark.parametrize(("key", "words"), BAD_KEYS)
+async def test_a_bad_bulk_key_is_refused_by_every_method_before_any_request(
+    client: ZuoraClient, sim: Any, key: Any, words: str
+) -> None:
+    mass = client.mass_actions
+    for call in (
+        mass.get(key),
+        mass.stop(key),
+        mass.wait(key),
+        mass.stop_and_wait(key),
+        mass.response_file(key),
+    ):
+        with pytest.raises(ValueError, match=words):
+            await call
+    (outcome,) = await mass.stop_many([key])
+    assert isinstance(outcome.error, ValueError) and not outcome.ok
+    assert sim.requests == []
+
+
+CSV = b"Object Key,Object Type\r\nK1,Invoice Item\r\n"
+
+
+def zipped(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("file", "action_type", "words"),
+    [
+        (
+            CSV,
+            "UpdateAccountingCodes",
+            "unknown mass action type 'UpdateAccountingCodes'; "
+            "Zuora knows UpdateAccountingCode, CreateRevenueSchedule",
+        ),
+        (CSV, "", "unknown mass action type ''"),
+        (
+            b"a" * (4 * 1024 * 1024 + 1),
+            "MPU",
+            r"at most 4194304 bytes \(4 MB\); "
+            "this one has 4194305",
+        ),
+        (b"", "MPU", "upload.csv is empty: a mass action needs a header and records"),
+        (b"\xef\xbb\xbf\r\n \r\n", "MPU", "is empty"),
+        (
+            b"Object Key,Object Type\r\n",
+            "UpdateAccountingCode",
+            "has a header row but no records",
+        ),
+        (
+            b"Object Key,Object Type\r\n,\r\n",
+            "UpdateAccountingCode",
+            "has a header row but no records",
+        ),
+        (zipped({"a.csv": b""}), "MPU", "the CSV in upload.zip is empty"),
+        (zipped({"a.csv": CSV, "b.csv": CSV}), "MPU", "exactly one .csv file"),
+        (b"PK\x03\x04 not really a zip", "MPU", "not a readable zip file"),
+    ],
+)
+async def test_an_unusable_upload_is_refused_before_any_request(
+    client: ZuoraClient, sim: Any, file: bytes, action_type: str, words: str
+) -> None:
+    with pytest.raises(ValueError, match=words):
+        await client.mass_actions.submit(file, action_type)
+    assert sim.requests == []
+
+
+def test_a_zip_that_inflates_hugely_is_checked_without_inflating_it() -> None:
+    # 100 MB of blank lines compress to a few hundred KB; the check reads only
+    # the start of the CSV, and leaves the size inside the zip to Zuora.
+    bomb = zipped({"a.csv": CSV + b"\r\n" * (50 * 1024 * 1024)})
+    assert len(bomb) < 1024 * 1024
+    tracemalloc.start()
+    try:
+        assert _check_content(bomb, "upload.zip") is True
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "words"),
+    [
+        (
+            {"concurrency": 0},
+            ValueError,
+            "concurrency must be a whole number of at least 1, not 0",
+        ),
+        ({"concurrency": -3}, ValueError, "concurrency must be"),
+        ({"concurrency": 2.5}, ValueError, "concurrency must be"),
+        ({"timeout": -1}, ValueError, "timeout must be a finite number of seconds > 0"),
+        ({"timeout": float("nan")}, ValueError, "timeout must be"),
+        ({"poll": {"initial_interval": 1}}, TypeError, "poll must be a PollPolicy"),
+    ],
+)
+async def test_bad_stop_many_options_are_refused_before_any_request(
+    client: ZuoraClient, sim: Any, options: dict[str, Any], error: type, words: str
+) -> None:
+    key = sim.seed_action("Processing")
+    with pytest.raises(error, match=words):
+        await client.mass_actions.stop_many([key], **options)
+    if "concurrency" not in options:
+        with pytest.raises(error, match=words):
+            await client.mass_actions.wait(key, **options)
+    assert sim.requests == []
+
+
+async def test_a_closed_clients_mass_actions_refuse_to_run(
+    client: ZuoraClient, sim: Any
+) -> None:
+    mass = client.mass_actions
+    await client.close()
+    key = sim.seed_action("Processing")
+    with pytest.raises(RuntimeError, match="this ZuoraClient is closed"):
+        await mass.get(key)
+    with pytest.raises(RuntimeError, match="this ZuoraClient is closed"):
+        client.mass_actions  # noqa: B018
     assert sim.requests == []

@@ -205,6 +205,10 @@ class Tenant:
                 self._in_flight -= 1
         except (_Drop, asyncio.CancelledError):
             raise
+        except ConnectionError:
+            # The client went away (after its own timeout, say) while the
+            # request was read: nobody is left to answer, and nothing failed.
+            raise _Drop from None
         except web.HTTPException as exc:
             return self._http_exception(exc, req_id)
         except Exception:
