@@ -3,6 +3,7 @@ talking to it, and the OpenTelemetry SDK recording spans in memory."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
 
+import aiozuora
 from aiozuora import RetryPolicy, ZuoraClient
 
 #: The folder beside the project that holds Zuora's API facts and schemas. It is
@@ -27,6 +29,23 @@ def shared_file(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"{path} is absent: it sits beside the project, not in it")
     return path
+
+
+_SDK_DIR = Path(aiozuora.__file__).resolve().parent
+_SIMULATOR_DIR = _SDK_DIR / "simulator"
+
+
+def runs_sdk_code(task: asyncio.Task[Any]) -> bool:
+    """Whether a task's coroutine is the SDK's own code (not the simulator's).
+
+    Judged by where the code lives, not by a name in its path: a clone in a
+    folder named ``aiozuora`` has aiohttp under ``aiozuora/.venv`` too.
+    """
+    code = getattr(task.get_coro(), "cr_code", None)
+    if code is None:
+        return False
+    path = Path(code.co_filename).resolve()
+    return path.is_relative_to(_SDK_DIR) and not path.is_relative_to(_SIMULATOR_DIR)
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """aiozuora: an async SDK for Zuora's Mass Updater (mass action) REST API."""
 
+import logging
+
 from ._client import ClientStats, Environment, ZuoraClient
 from ._errors import (
     APIError,
@@ -58,3 +60,8 @@ __all__ = [
     "__version__",
     "track_id",
 ]
+
+# A library leaves output to the application: without this, Python's last-resort
+# handler would print the SDK's warnings to stderr next to the exception the
+# caller already gets.
+logging.getLogger("aiozuora").addHandler(logging.NullHandler())

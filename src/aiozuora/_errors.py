@@ -272,15 +272,29 @@ class NoResponseFileError(ZuoraError):
 class WaitTimeoutError(ZuoraError, TimeoutError):
     """The mass action did not reach a final state within the timeout."""
 
-    def __init__(self, bulk_key: str, timeout: float, last: MassAction | None) -> None:
+    def __init__(
+        self,
+        bulk_key: str,
+        timeout: float,
+        last: MassAction | None,
+        *,
+        last_error: Exception | None = None,
+    ) -> None:
         self.bulk_key = bulk_key
         self.timeout = timeout
         self.last = last
+        #: Why the latest poll failed, when it did: a wait that only ever saw
+        #: failures (a host that cannot be reached) says so instead of
+        #: looking merely slow.
+        self.last_error = last_error
         super().__init__(bulk_key)
 
     def __str__(self) -> str:
         seen = f"last seen {self.last.status}" if self.last else "no state seen"
-        return (
+        text = (
             f"mass action {self.bulk_key} did not reach a final state "
             f"within {self.timeout:g} s ({seen})"
         )
+        if self.last_error is not None:
+            text += f"; the latest poll failed: {self.last_error}"
+        return text

@@ -124,8 +124,14 @@ class _Seen:
 
     bulk_key: str
     last: MassAction | None = None
+    #: Why the latest poll failed; None once a poll succeeds again.
+    last_error: Exception | None = None
+
+    def failed(self, error: Exception) -> None:
+        self.last_error = error
 
     def update(self, action: MassAction) -> None:
+        self.last_error = None
         if self.last is None or self.last.status != action.status:
             logger.info(
                 "mass action %s is %s (%s of %s records processed)",
@@ -522,6 +528,7 @@ class MassActions:
             try:
                 action = await self._get(key)
             except _TRANSIENT as error:
+                seen.failed(error)
                 retry_after = getattr(error, "retry_after", None) or 0.0
                 logger.info(
                     "poll of mass action %s failed, polling goes on: %s", key, error
@@ -566,7 +573,9 @@ async def _within(limit: float, seen: _Seen, work: Awaitable[MassAction]) -> Mas
             limit,
             "nothing" if seen.last is None else seen.last.status,
         )
-        raise WaitTimeoutError(seen.bulk_key, limit, seen.last) from None
+        raise WaitTimeoutError(
+            seen.bulk_key, limit, seen.last, last_error=seen.last_error
+        ) from seen.last_error
 
 
 async def _notify(on_outcome: OnOutcome | None, outcome: StopOutcome) -> None:

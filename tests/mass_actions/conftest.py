@@ -12,6 +12,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from aiozuora import PollPolicy, RetryPolicy, ZuoraClient
 from aiozuora.simulator import ZuoraSimulator
 
+from ..conftest import runs_sdk_code
+
 
 class ManualClock:
     """A clock for the simulator that stands still until ``advance``."""
@@ -69,17 +71,11 @@ async def manual_client(
 def sdk_tasks() -> list[asyncio.Task[object]]:
     """Tasks still alive that run SDK code (the simulator's own are left out)."""
     current = asyncio.current_task()
-    found = []
-    for task in asyncio.all_tasks():
-        code = getattr(task.get_coro(), "cr_code", None)
-        filename = code.co_filename if code is not None else ""
-        if (
-            task is not current
-            and "aiozuora" in filename
-            and "simulator" not in filename
-        ):
-            found.append(task)
-    return found
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if task is not current and runs_sdk_code(task)
+    ]
 
 
 async def eventually(condition: Callable[[], bool], within: float = 2.0) -> None:

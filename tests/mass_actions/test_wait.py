@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import socket
 import time
 
 import pytest
@@ -17,6 +18,9 @@ from aiozuora import (
     MassActionStatus,
     NotFoundError,
     PollPolicy,
+    RetryPolicy,
+    ServerError,
+    TransportError,
     WaitTimeoutError,
     ZuoraClient,
 )
@@ -281,6 +285,41 @@ async def test_timeout_with_every_poll_failing_has_no_state(
 
     assert caught.value.last is None
     assert "no state seen" in str(caught.value)
+    assert isinstance(caught.value.last_error, ServerError)
+    assert caught.value.__cause__ is caught.value.last_error
+    assert "the latest poll failed: HTTP 500" in str(caught.value)
+
+
+async def test_a_wait_on_a_host_that_cannot_be_reached_says_why(
+    fast_retry: RetryPolicy, poll: PollPolicy
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+
+    async with ZuoraClient(
+        f"http://127.0.0.1:{closed_port}", access_token="t", retry=fast_retry
+    ) as client:
+        with pytest.raises(WaitTimeoutError) as caught:
+            await client.mass_actions.wait("k1", timeout=0.2, poll=poll)
+
+    assert caught.value.last is None
+    assert isinstance(caught.value.last_error, TransportError)
+    assert "the latest poll failed" in str(caught.value)
+
+
+async def test_a_poll_that_succeeds_again_clears_the_earlier_failure(
+    sim: ZuoraSimulator, client: ZuoraClient, poll: PollPolicy
+) -> None:
+    key = sim.seed_action("Processing", total=2000, records_per_second=1)
+    sim.inject(Fault(500, times=4, method="GET"))
+
+    with pytest.raises(WaitTimeoutError) as caught:
+        await client.mass_actions.wait(key, timeout=0.3, poll=poll)
+
+    assert caught.value.last is not None
+    assert caught.value.last_error is None
+    assert "latest poll failed" not in str(caught.value)
 
 
 @pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf"), True])

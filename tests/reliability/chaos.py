@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from opentelemetry.sdk.trace import TracerProvider
@@ -48,6 +49,8 @@ from aiozuora import (
     ZuoraClient,
 )
 from aiozuora.simulator import Fault, ZuoraSimulator
+
+from ..conftest import runs_sdk_code
 
 STOPPED = MassActionStatus.STOPPED
 COMPLETED = MassActionStatus.COMPLETED
@@ -448,11 +451,14 @@ class Round:
 
 def _client_task(task: asyncio.Task[Any]) -> bool:
     """A task running the SDK's code or aiohttp's client code."""
+    if runs_sdk_code(task):
+        return True
     code = getattr(task.get_coro(), "cr_code", None)
-    filename = code.co_filename if code is not None else ""
-    if "aiozuora" in filename:
-        return "simulator" not in filename
-    return "aiohttp" in filename and ("client" in filename or "connector" in filename)
+    filename = Path(code.co_filename).name if code is not None else ""
+    module = Path(code.co_filename).parent.name if code is not None else ""
+    return module == "aiohttp" and (
+        filename.startswith("client") or filename == "connector.py"
+    )
 
 
 def _describe(outcome: StopOutcome) -> str:
