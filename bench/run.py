@@ -265,6 +265,7 @@ def scenario_overhead(args: argparse.Namespace, report: Report) -> None:
             "Client",
             "CPU µs/request",
             "x raw",
+            "x raw, run by run",
             "requests/s",
             "peak RSS MB",
             "failures",
@@ -275,17 +276,23 @@ def scenario_overhead(args: argparse.Namespace, report: Report) -> None:
     for side in sides:
         cpu = median(side, cpu_per_request)
         ratios[side] = cpu / raw
+        each = [
+            cpu_per_request(run) / cpu_per_request(base)
+            for run, base in zip(runs[side], runs["raw aiohttp loop"], strict=True)
+        ]
         table.add(
             side,
             us(cpu),
             num(ratios[side]),
+            f"{min(each):.2f} to {max(each):.2f}",
             num(median(side, per_second), 0),
             num(max(run["peak_rss_mb"] for run in runs[side]), 0),
             sum(run["failures"] for run in runs[side]),
             "—" if side.startswith("raw") else sum(r["spans"] for r in runs[side]),
         )
     table.notes.append(
-        f"Median of {args.repeat} runs per client, run in turn. CPU is the client "
+        f"Median of {args.repeat} runs per client, run in turn ('run by run' "
+        f"compares each run with the raw run just before it). CPU is the client "
         f"process's user + system time (all threads, the span exporter's too); "
         f"the server runs in another process."
     )
@@ -390,26 +397,31 @@ def scenario_zuora_sdk(args: argparse.Namespace, report: Report) -> None:
         return
     serial = results["zuora-sdk, one by one"]
     pool = results[f"zuora-sdk, {threads} threads"]
-    report.goals += [
-        Goal(
-            "2",
-            "≥ 20x faster than zuora-sdk one by one",
-            f"{serial['wall'] / ours['wall']:.1f}x",
-            serial["wall"] / ours["wall"] >= 20,
-        ),
-        Goal(
-            "2",
-            f"faster than zuora-sdk with {threads} threads",
-            f"{pool['wall'] / ours['wall']:.2f}x",
-            ours["wall"] < pool["wall"],
-        ),
-        Goal(
-            "2",
-            f"≤ half the CPU of zuora-sdk with {threads} threads",
-            f"{ours['cpu'] / pool['cpu']:.2f}x",
-            ours["cpu"] <= 0.5 * pool["cpu"],
-        ),
-    ]
+    for side, label in (
+        ("aiozuora stop_many(concurrency=40)", "stop_many"),
+        ("aiozuora stop() x N, 40 at a time", "stop() fan-out"),
+    ):
+        ours = results[side]
+        report.goals += [
+            Goal(
+                "2",
+                f"{label}: ≥ 20x faster than zuora-sdk one by one",
+                f"{serial['wall'] / ours['wall']:.1f}x",
+                serial["wall"] / ours["wall"] >= 20,
+            ),
+            Goal(
+                "2",
+                f"{label}: faster than zuora-sdk with {threads} threads",
+                f"{pool['wall'] / ours['wall']:.2f}x as fast",
+                ours["wall"] < pool["wall"],
+            ),
+            Goal(
+                "2",
+                f"{label}: ≤ half the CPU of zuora-sdk with {threads} threads",
+                f"{ours['cpu'] / pool['cpu']:.2f}x its CPU",
+                ours["cpu"] <= 0.5 * pool["cpu"],
+            ),
+        ]
 
 
 # --- 3. scale -------------------------------------------------------------------
@@ -510,6 +522,7 @@ def scenario_polling(args: argparse.Namespace, report: Report) -> None:
         log = srv.call("log", keys=every_key)["log"]
 
     policy = result["policy"]
+    cap = policy["max_interval"] * (1 + policy["jitter"])
     table = Table(
         "4. Polling cost and lag, default PollPolicy"
         + (f" scaled by {args.time_scale:g}" if args.time_scale != 1 else ""),
@@ -519,22 +532,29 @@ def scenario_polling(args: argparse.Namespace, report: Report) -> None:
             "polls without jitter",
             "lag s (median)",
             "lag s (max)",
-            "last interval s",
+            "interval before the last poll s (max)",
+            "lag / that interval (max)",
             "final",
         ],
     )
     rows: list[Json] = []
-    lag_ok = True
     for duration, keys in groups.items():
         polls: list[int] = []
         lags: list[float] = []
+        gaps: list[float] = []
+        shares: list[float] = []
         for key in keys:
-            stopped_at = min(log[key]["stop"]) + duration
-            lags.append(result["learnt"][key] - stopped_at)
-            polls.append(len(log[key]["get"]))
-        expected, last_interval = poll_schedule(policy, duration)
-        bound = min(last_interval, policy["max_interval"]) * (1 + policy["jitter"])
-        lag_ok = lag_ok and max(lags) <= bound
+            stop_at = min(log[key]["stop"])
+            gets = sorted(log[key]["get"])
+            lag = result["learnt"][key] - (stop_at + duration)
+            # The poll that saw the final state came one interval after the
+            # poll (or the stop) before it; the lag cannot exceed that gap.
+            gap = gets[-1] - (gets[-2] if len(gets) > 1 else stop_at)
+            polls.append(len(gets))
+            lags.append(lag)
+            gaps.append(gap)
+            shares.append(max(lag, 0.0) / gap)
+        expected, _ = poll_schedule(policy, duration)
         finals = sorted({result["final"][key] for key in keys})
         table.add(
             f"{duration:g}",
@@ -542,7 +562,8 @@ def scenario_polling(args: argparse.Namespace, report: Report) -> None:
             expected,
             num(statistics.median(lags)),
             num(max(lags)),
-            num(last_interval),
+            num(max(gaps)),
+            num(max(shares)),
             ", ".join(finals),
         )
         rows.append(
@@ -550,26 +571,34 @@ def scenario_polling(args: argparse.Namespace, report: Report) -> None:
                 "seconds": duration,
                 "polls": polls,
                 "lags": lags,
+                "gaps": gaps,
                 "expected_polls": expected,
-                "last_interval": last_interval,
             }
         )
     table.notes.append(
         f"{samples} actions per row, all waited on at once. Policy: "
-        f"{json.dumps(policy)}. Lag is from the moment the server's action "
-        f"became Stopped (server time of the stop + time to stop) to the moment "
-        f"`stop_and_wait` returned; 'polls' counts the GET requests the server "
-        f"saw for the action."
+        f"{json.dumps(policy)}. Lag runs from the moment the action became "
+        f"Stopped on the server (server time of the stop + time to stop) to the "
+        f"moment `stop_and_wait` returned; 'polls' counts the GET requests the "
+        f"server saw for the action; the interval is the server-side gap between "
+        f"the poll that saw Stopped and the poll (or stop) before it."
     )
     report.tables.append(table)
     report.data["polling"] = {"rows": rows, "policy": policy}
     worst = max(max(row["lags"]) for row in rows)
+    widest = max(max(row["gaps"]) for row in rows)
+    lag_ok = all(
+        lag <= gap + 0.05
+        for row in rows
+        for lag, gap in zip(row["lags"], row["gaps"], strict=True)
+    )
     report.goals.append(
         Goal(
             "4",
-            "lag ≤ one (capped) poll interval",
-            f"max lag {worst:.2f} s",
-            lag_ok,
+            "lag ≤ one poll interval, intervals capped "
+            f"({policy['max_interval']:g} s ± jitter)",
+            f"max lag {worst:.2f} s; widest interval {widest:.2f} s",
+            lag_ok and widest <= cap + 0.05,
         )
     )
     growth_ok = all(
@@ -577,7 +606,7 @@ def scenario_polling(args: argparse.Namespace, report: Report) -> None:
         for row in rows
     )
     log_polls = ", ".join(
-        f"{statistics.median(row['polls']):g}@{row['seconds']:g}s" for row in rows
+        f"{statistics.median(row['polls']):g} at {row['seconds']:g} s" for row in rows
     )
     report.goals.append(
         Goal(

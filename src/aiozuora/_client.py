@@ -37,7 +37,13 @@ from ._auth import (
     Token,
     TokenProvider,
 )
-from ._errors import APIError, AuthenticationError, ProtocolError, TransportError
+from ._errors import (
+    APIError,
+    AuthenticationError,
+    ProtocolError,
+    TransportError,
+    ZuoraError,
+)
 from ._headers import USER_AGENT, check_base_url, check_url, id_list, same_origin
 from ._policies import RetryPolicy
 from ._responses import RawResponse, api_error, check_success, json_body, json_object
@@ -551,7 +557,13 @@ class ZuoraClient:
                 except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                     raise _transport_failed(now, exc) from exc
 
-        return await run.run(attempt)
+        try:
+            return await run.run(attempt)
+        except ZuoraError as error:
+            # The work may have been done: the key lets the caller ask again
+            # without doing it twice.
+            error.idempotency_key = idempotency_key
+            raise
 
     async def _token(self, number: int, url: URL, track: str | None) -> Token:
         try:

@@ -13,10 +13,12 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 from yarl import URL
@@ -103,6 +105,25 @@ def _new_operation(span: Span, parent: Span) -> _Operation:
     return _Operation(trace_part, f"{trace_part}-{span_part}")
 
 
+def _enter(span: Span, parent: Span) -> Token[Context] | None:
+    """Make ``span`` the current span; returns the token to restore the context.
+
+    A no-op tracer hands back a span that carries the parent's context: making
+    it current would change nothing, so that costly switch is skipped (None).
+    """
+    if not span.is_recording() and (
+        span.get_span_context() == parent.get_span_context()
+    ):
+        return None
+    return otel_context.attach(trace.set_span_in_context(span))
+
+
+def _leave(span: Span, entered: Token[Context] | None) -> None:
+    if entered is not None:
+        otel_context.detach(entered)
+    span.end()
+
+
 class Tracing:
     """The tracer of one client and the spans it opens."""
 
@@ -118,25 +139,27 @@ class Tracing:
         self, name: str, attributes: Mapping[str, AttributeValue] | None = None
     ) -> AsyncIterator[Span]:
         parent = trace.get_current_span()
-        with self._tracer.start_as_current_span(
+        span = self._tracer.start_span(
             name,
             kind=SpanKind.INTERNAL,
             attributes=attributes,
             record_exception=False,
             set_status_on_exception=False,
-        ) as span:
-            operation = _new_operation(span, parent)
-            token = _operation.set(operation)
+        )
+        entered = _enter(span, parent)
+        operation = _new_operation(span, parent)
+        token = _operation.set(operation)
+        try:
             span.set_attribute(TRACK_ID, current_override() or operation.track_id)
-            try:
-                yield span
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                mark_failed(span, exc)
-                raise
-            finally:
-                _operation.reset(token)
+            yield span
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            mark_failed(span, exc)
+            raise
+        finally:
+            _operation.reset(token)
+            _leave(span, entered)
 
     @contextmanager
     def attempt(
@@ -158,22 +181,26 @@ class Tracing:
             attributes[TRACK_ID] = track_id
         if attempt > 1:
             attributes["http.request.resend_count"] = attempt - 1
-        with self._tracer.start_as_current_span(
+        parent = trace.get_current_span()
+        span = self._tracer.start_span(
             name or method,
             kind=SpanKind.CLIENT,
             attributes=attributes,
             record_exception=False,
             set_status_on_exception=False,
-        ) as span:
-            current = Attempt(span)
-            try:
-                yield current
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if not current.failed:
-                    current.fail(exc)
-                raise
+        )
+        entered = _enter(span, parent)
+        current = Attempt(span)
+        try:
+            yield current
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if not current.failed:
+                current.fail(exc)
+            raise
+        finally:
+            _leave(span, entered)
 
 
 class Attempt:

@@ -4,21 +4,21 @@ mass actions in every state, three rounds with one client in one process.
 Scaled down from the soak (``scripts/soak.py``, 2,000 actions a round): 120
 seeded actions, 6 submitted files, 5 unknown and 5 invalid keys and a tenth
 of the keys given twice per round; tokens expired 0.4 s into each round and
-every 3 s after; millisecond backoff and polling. The fault mix is the soak's:
-10% HTTP 500, 5% 429 with Retry-After, 3% HTML 502 pages, 2% connections
-dropped after the request was applied, 1% answers slower than the attempt
-timeout. The three rounds take a few seconds (the last two run under
-tracemalloc, which slows them down).
+every 5 s after (once a round, as the rounds are short); millisecond backoff
+and polling. The fault mix is the soak's: 10% HTTP 500, 5% 429 with
+Retry-After, 3% HTML 502 pages, 2% connections dropped after the request was
+applied, 1% answers slower than the attempt timeout. The three rounds take a
+few seconds (the last two run under tracemalloc, which slows them down).
 """
 
 from __future__ import annotations
 
 from .chaos import ChaosConfig, run_rounds
 
-#: What a round may leave behind once the first has warmed everything up:
-#: far below what keeping anything per key would cost (a few hundred keys and
-#: a few hundred requests a round), far above allocator noise.
-MEMORY_GROWTH_BOUND = 256 * 1024
+#: What round 3 may leave behind beyond round 2, both measured from the end of
+#: round 1: keeping each key's outcome costs some 600 KB a round, while runs
+#: without a leak differ by up to about 150 KB (connections, caches, spans).
+MEMORY_GROWTH_BOUND = 384 * 1024
 
 
 async def test_stop_many_through_chaos_keeps_every_promise() -> None:

@@ -3,17 +3,22 @@ SDK's own errors (ProtocolError; APIError for an error body or success false).""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import json
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
+from opentelemetry import trace
 
 from aiozuora import APIError, MassAction, ProtocolError, ServerError
 from aiozuora._client import _token_from
+from aiozuora._mass_actions import MassActions
 from aiozuora._responses import RawResponse, api_error, json_object
 
 from ..conftest import shared_file
@@ -102,3 +107,41 @@ def test_token_responses_give_a_token_or_a_protocol_error(
         return
     assert usable and secret.reveal() == token
     assert 0 < lifetime < float("inf")
+
+
+class AnswersWith:
+    """The session layer's interface to ``MassActions``, answering every call
+    with one body read by the real JSON reader."""
+
+    def __init__(self, body: Any) -> None:
+        self.raw = RawResponse(200, {}, body_bytes(body))
+
+    @contextlib.asynccontextmanager
+    async def _operation(
+        self, name: str, attributes: Any = None
+    ) -> AsyncIterator[trace.Span]:
+        yield trace.INVALID_SPAN
+
+    async def _call_json(self, method: str, path: str, **options: Any) -> Any:
+        return json_object(self.raw)
+
+    async def _download(self, url: str, dest: Any) -> int:
+        raise AssertionError("no download here")
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=40)
+@given(data=st.data())
+def test_upload_answers_give_a_bulk_key_or_a_typed_error(data: st.DataObject) -> None:
+    body = data.draw(bodies("POSTMassUpdateResponseType"))
+    mass = MassActions(AnswersWith(body))
+    try:
+        key = asyncio.run(mass.submit(b"Object Key\r\nK1\r\n", "UpdateAccountingCode"))
+    except APIError:
+        assert body.get("success") is False
+    except ProtocolError:
+        given = body.get("bulkKey")
+        assert not (
+            isinstance(given, str) and re.fullmatch(r"[A-Za-z0-9]{1,64}", given)
+        )
+    else:
+        assert key == body["bulkKey"] and body.get("success", True) is True
