@@ -76,6 +76,12 @@ async def soak(args: argparse.Namespace) -> int:
         max_connections=args.max_connections,
         token_every=args.token_every,
         attempt_timeout=args.attempt_timeout,
+        # The later retries wait up to one attempt timeout: an upload that
+        # answered too slowly may run that much longer, and until it is done
+        # Zuora answers its retries with 409.
+        retry=dataclasses.replace(
+            ChaosConfig().retry, max_backoff=max(0.3, args.attempt_timeout)
+        ),
         seed=args.seed,
         # Thousands of keys wait much longer for their turn than in CI.
         wait_timeout=max(30.0, args.actions / 10),

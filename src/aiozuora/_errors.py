@@ -75,6 +75,11 @@ def category_of(code: str | int | None) -> int | None:
 class ZuoraError(Exception):
     """Base class of every error aiozuora raises on purpose."""
 
+    #: The Idempotency-Key a failed call sent, if it sent one (``submit``
+    #: always does). Zuora keeps it for 24 hours: repeating the call with it
+    #: returns the first result instead of doing the work twice.
+    idempotency_key: str | None = None
+
 
 def _context(**fields: object) -> str:
     parts = [f"{name}={value}" for name, value in fields.items() if value is not None]

@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from aiozuora import TransportError, ZuoraClient
+from aiozuora import NotFoundError, TransportError, ZuoraClient
 from aiozuora.simulator import Fault
 
 CSV = b"Object Key,Object Type\r\nK1,Invoice Item\r\n"
@@ -54,3 +54,28 @@ async def test_a_bad_idempotency_key_header_is_refused_before_any_request(
             "POST", "/v1/bulk", data=upload, headers={"Idempotency-Key": "é" * 3}
         )
     assert sim.requests == []
+
+
+async def test_a_failed_submit_names_its_key_so_that_it_can_be_asked_again(
+    client: ZuoraClient, sim: Any
+) -> None:
+    # Every attempt lands, and every answer is lost.
+    sim.inject(Fault(status=None, drop="after", method="POST", times=4))
+    with pytest.raises(TransportError) as caught:
+        await client.mass_actions.submit(CSV, "UpdateAccountingCode")
+    key = caught.value.idempotency_key
+    assert key is not None and caught.value.attempts == 4
+    (created,) = sim.bulk_keys
+
+    # Asked again with that key, Zuora answers with the first upload's result.
+    again = await client.mass_actions.submit(
+        CSV, "UpdateAccountingCode", idempotency_key=key
+    )
+    assert again == created and sim.bulk_keys == [created]
+
+
+async def test_a_call_without_a_key_names_none(client: ZuoraClient, sim: Any) -> None:
+    sim.inject(Fault(404))
+    with pytest.raises(NotFoundError) as caught:
+        await client.request("GET", "/v1/bulk/abc")
+    assert caught.value.idempotency_key is None
