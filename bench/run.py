@@ -746,8 +746,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--repeat",
         type=int,
-        default=3,
-        help="runs per client in scenario 1 (default: 3)",
+        default=5,
+        help="runs per client in scenario 1 (default: 5)",
     )
     parser.add_argument(
         "--poll-durations",
