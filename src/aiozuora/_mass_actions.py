@@ -32,6 +32,7 @@ import random
 import tempfile
 import uuid
 import zipfile
+import zlib
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -746,9 +747,16 @@ def _check_content(content: bytes, filename: str) -> bool:
                 # it all could inflate a small zip to gigabytes.
                 with archive.open(members[0]) as inner:
                     start = inner.read(_CHECKED_BYTES)
-        except zipfile.BadZipFile as error:
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+            # A damaged archive fails where it is damaged: in its directory
+            # (BadZipFile) or in the compressed data (zlib.error, EOFError).
             raise ValueError(
                 f"{filename} is not a readable zip file: {error}"
+            ) from None
+        except (NotImplementedError, RuntimeError) as error:
+            # An unsupported compression method, or an encrypted member.
+            raise ValueError(
+                f"{filename} is a zip file Zuora cannot read: {error}"
             ) from None
         _check_records(start, f"the CSV in {filename}")
         return True

@@ -35,6 +35,7 @@ from .. import (
     ZuoraError,
     __version__,
 )
+from .._mass_actions import _check_idempotency_key as check_idempotency_key
 from .._models import validate_bulk_key
 from ._config import Connection, Seconds, connection_options, json_option
 from ._failures import (
@@ -99,7 +100,11 @@ def run(
         if verbosity():
             traceback.print_exc()
         text = str(error).strip().splitlines()
-        line = f"unexpected {type(error).__name__}" + (f": {text[0]}" if text else "")
+        kind = type(error)
+        name = kind.__qualname__
+        if kind.__module__ != "builtins":
+            name = f"{kind.__module__}.{name}"
+        line = f"unexpected {name}" + (f": {text[0]}" if text else "")
         hint = "" if verbosity() else " (run with -v for details)"
         click.echo(f"aiozuora: {line}{hint}", err=True)
         code = EXIT_ACTION_FAILED
@@ -150,6 +155,16 @@ def poll_option(function: Callable[..., Any]) -> Callable[..., Any]:
         default=None,
         help="Seconds before the first poll (later polls back off from there).",
     )(function)
+
+
+def idempotency_key_option(value: str | None) -> str | None:
+    """The key as given, checked as the SDK checks it, before any setting is."""
+    if value is None:
+        return None
+    try:
+        return check_idempotency_key(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 def show_action(action: MassAction, as_json: bool) -> None:
@@ -455,7 +470,9 @@ def wait(
 @click.option(
     "--idempotency-key",
     default=None,
-    help="Idempotency-Key for the upload (one is generated when not given).",
+    callback=lambda ctx, param, value: idempotency_key_option(value),
+    help="Idempotency-Key for the upload (one is generated when not given): "
+    "printable US-ASCII, at most 255 characters.",
 )
 @click.option(
     "--wait/--no-wait",

@@ -129,16 +129,23 @@ def describe(error: BaseException, settings: Settings | None = None) -> str:
                 f"check that {settings.base_url_setting} is the environment it "
                 "was issued for"
             )
+        # The SDK's own advice names its parameters; this one names the
+        # settings of the command line.
         return (
-            f"Zuora refused the credentials ({_first_line(error)}): check "
+            f"Zuora refused the credentials ({_ids(error)}): check "
             f"{settings.client_id_setting} and {settings.client_secret_setting}, "
             f"and that {settings.base_url_setting} is the environment they "
             "belong to"
         )
     if isinstance(error, PermissionDeniedError):
+        user = (
+            "the access token's user"
+            if settings.access_token_setting is not None
+            else "the OAuth client's user"
+        )
         return (
-            f"Zuora refused the call ({_first_line(error)}): the OAuth client's user "
-            "lacks a permission, or ZUORA_ENTITY_IDS names an entity it cannot use"
+            f"Zuora refused the call ({_first_line(error)}): {user} lacks a "
+            "permission, or ZUORA_ENTITY_IDS names an entity it cannot use"
         )
     if isinstance(error, TransportError):
         return unreachable(error, settings)
