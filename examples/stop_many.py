@@ -2,7 +2,8 @@
 
 Run as it is, it starts a local Zuora simulator with 20 mass actions, some of
 which finished long ago. Against Zuora, pass the bulk keys as arguments and the
-connection in ZUORA_BASE_URL, ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET.
+connection in ZUORA_BASE_URL (a URL or an environment name such as us-sandbox),
+ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import sys
 from collections import Counter
 
-from aiozuora import PollPolicy, StopOutcome, ZuoraClient
+from aiozuora import Environment, PollPolicy, StopOutcome, ZuoraClient
 from aiozuora.simulator import ZuoraSimulator
 
 
@@ -54,10 +55,18 @@ def report(outcomes: list[StopOutcome]) -> None:
     # records were all processed, and their response files say how.
 
 
+def base_url(value: str) -> Environment | str:
+    """A URL as it is; a name such as us-sandbox as the Environment it names."""
+    return value if "://" in value else Environment.from_name(value)
+
+
 async def main(argv: list[str]) -> None:
     if os.environ.get("ZUORA_BASE_URL"):
+        if not argv:
+            print("usage: python examples/stop_many.py BULK_KEY...", file=sys.stderr)
+            raise SystemExit(2)
         async with ZuoraClient(
-            os.environ["ZUORA_BASE_URL"],
+            base_url(os.environ["ZUORA_BASE_URL"]),
             client_id=os.environ.get("ZUORA_CLIENT_ID"),
             client_secret=os.environ.get("ZUORA_CLIENT_SECRET"),
         ) as client:

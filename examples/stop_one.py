@@ -1,10 +1,11 @@
 """An async service that stops one mass action and awaits its final state.
 
 Run as it is, it starts a local Zuora simulator with one running mass action.
-To stop a real one, give the bulk key and the connection in the environment:
+To stop a real one, give the bulk key and the connection in the environment
+(ZUORA_BASE_URL is a URL or an environment name such as us-sandbox):
 
-    ZUORA_BASE_URL=https://rest.apisandbox.zuora.com ZUORA_CLIENT_ID=... \
-    ZUORA_CLIENT_SECRET=... python examples/stop_one.py 8a90a0b1c2d3e4f5a6b7c8d9e0f1a2b3
+    ZUORA_BASE_URL=us-sandbox ZUORA_CLIENT_ID=... ZUORA_CLIENT_SECRET=... \
+    python examples/stop_one.py 8a90a0b1c2d3e4f5a6b7c8d9e0f1a2b3
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ import asyncio
 import os
 import sys
 
-from aiozuora import MassAction, MassActionNotStoppableError, PollPolicy, ZuoraClient
+from aiozuora import (
+    Environment,
+    MassAction,
+    MassActionNotStoppableError,
+    PollPolicy,
+    ZuoraClient,
+)
 from aiozuora.simulator import ZuoraSimulator
 
 
@@ -40,10 +47,18 @@ def report(action: MassAction) -> None:
     )
 
 
+def base_url(value: str) -> Environment | str:
+    """A URL as it is; a name such as us-sandbox as the Environment it names."""
+    return value if "://" in value else Environment.from_name(value)
+
+
 async def main(argv: list[str]) -> None:
     if os.environ.get("ZUORA_BASE_URL"):
+        if len(argv) != 1:
+            print("usage: python examples/stop_one.py BULK_KEY", file=sys.stderr)
+            raise SystemExit(2)
         async with ZuoraClient(
-            os.environ["ZUORA_BASE_URL"],
+            base_url(os.environ["ZUORA_BASE_URL"]),
             client_id=os.environ.get("ZUORA_CLIENT_ID"),
             client_secret=os.environ.get("ZUORA_CLIENT_SECRET"),
         ) as client:

@@ -4,7 +4,8 @@
 simulator for each test, seed the mass actions they need, switch on faults, and
 check both what the code returned and what reached the server.
 
-Run with `pytest examples/test_with_simulator.py`, or `python` this file.
+Run with `pytest examples/test_with_simulator.py`, or `python` this file
+(which runs pytest on it).
 """
 
 from __future__ import annotations
@@ -98,4 +99,10 @@ async def test_finished_and_unknown_actions_are_reported(
 
 
 if __name__ == "__main__":
-    raise SystemExit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
+    import subprocess
+    import sys
+
+    # In a fresh interpreter: this one has imported pytest-asyncio already, so
+    # pytest could not rewrite its asserts (and would warn that it cannot).
+    command = [sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider"]
+    raise SystemExit(subprocess.call(command))

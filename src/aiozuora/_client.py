@@ -13,6 +13,7 @@ import asyncio
 import copy
 import dataclasses
 import logging
+import os
 import re
 import ssl
 import time
@@ -109,7 +110,7 @@ class Environment(str, Enum):
                 return member
         if key in _ALIASES:
             return cls[_ALIASES[key]]
-        known = ", ".join(member.cli_name for member in cls)
+        known = ", ".join(environment_names())
         raise ValueError(f"unknown Zuora environment {name!r}; known: {known}")
 
 
@@ -132,6 +133,15 @@ _ALIASES = {
     "csbx-ap": "APAC_CENTRAL_SANDBOX",
     "prod-ap": "APAC_PRODUCTION",
 }
+
+
+def environment_names() -> list[str]:
+    """Every name ``Environment.from_name`` accepts: the short ``us-sandbox``
+    style first, then the members' names, then the names of Zuora's SDK."""
+    plain = [name for name in _ALIASES if not name.startswith(("csbx", "sbx", "prod"))]
+    members = [member.cli_name for member in Environment]
+    short = [name for name in _ALIASES if name not in plain]
+    return list(dict.fromkeys([*plain, *members, *short]))
 
 
 def _refuse_environment_name(url: str) -> None:
@@ -730,7 +740,7 @@ def _transport_failed(now: _Try, exc: BaseException) -> Failed:
     if timeout:
         message = f"no answer within {now.limit:g} s"
     else:
-        message = f"connection failed: {str(exc) or type(exc).__name__}"
+        message = f"connection failed: {_connection_failure(exc)}"
     error = TransportError(
         message,
         method=now.method,
@@ -745,6 +755,26 @@ def _transport_failed(now: _Try, exc: BaseException) -> Failed:
         # A certificate that does not verify will not verify next time.
         return Failed(Failure(error, None, sent=sent))
     return Failed(transport_failure(error, timeout=timeout, sent=sent))
+
+
+def _connection_failure(exc: BaseException) -> str:
+    """Why a connection failed, in words: aiohttp's own text of a failed
+    connect carries the repr of the SSL context (``ssl:<ssl.SSLContext object
+    at 0x...>``), which tells a reader nothing."""
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return f"cannot connect to {exc.host}:{exc.port}: {exc.certificate_error}"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        cause = exc.os_error
+        if isinstance(cause, ConnectionError) and cause.errno:
+            # Its own text is asyncio's "Connect call failed (host, port)".
+            reason = os.strerror(cause.errno)
+        else:
+            reason = cause.strerror or str(cause) or type(cause).__name__
+        return f"cannot connect to {exc.host}:{exc.port}: {reason}"
+    return _SSL_REPR.sub("", str(exc)) or type(exc).__name__
+
+
+_SSL_REPR = re.compile(r" ?ssl:(<[^>]*>|default|True|False)")
 
 
 def _token_from(raw: RawResponse) -> tuple[Secret, float]:

@@ -94,6 +94,7 @@ _FINISHED = (MassActionStatus.COMPLETED, MassActionStatus.FAILED)
 UploadFile = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
 
 OnOutcome = Callable[[StopOutcome], Awaitable[None] | None]
+OnPoll = Callable[[MassAction], Awaitable[None] | None]
 
 
 class _Session(Protocol):
@@ -126,6 +127,8 @@ class _Seen:
     last: MassAction | None = None
     #: Why the latest poll failed; None once a poll succeeds again.
     last_error: Exception | None = None
+    #: Told of every state a poll sees.
+    on_poll: OnPoll | None = None
 
     def failed(self, error: Exception) -> None:
         self.last_error = error
@@ -186,19 +189,22 @@ class MassActions:
         *,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         poll: PollPolicy | None = None,
+        on_poll: OnPoll | None = None,
     ) -> MassAction:
         """Poll a mass action until it is Stopped, Completed or Failed.
 
         Looks at once, then after each interval of ``poll``. A poll that fails
         for a transient reason (connection, 5xx, 429, garbled answer) does not
         end the wait. Raises ``WaitTimeoutError`` (a ``TimeoutError``) with the
-        last state seen when ``timeout`` seconds pass first.
+        last state seen when ``timeout`` seconds pass first. ``on_poll``, a
+        plain or async callable, is given every state a poll sees (to show
+        progress); an exception it raises is logged and the wait goes on.
         """
         key = validate_bulk_key(bulk_key)
         limit = _check_timeout(timeout)
         policy = _check_poll(poll)
         async with self._op("wait", key) as span:
-            seen = _Seen(key)
+            seen = _Seen(key, on_poll=on_poll)
             action = await _within(
                 limit, seen, self._poll(key, policy, seen, look_first=True)
             )
@@ -310,8 +316,9 @@ class MassActions:
             failed = sum(1 for outcome in done if not outcome.ok)
             span.set_attribute("zuora.mass_actions.failed_count", failed)
             logger.info(
-                "stop_many: %d keys, %d ok, %d not stopped",
+                "stop_many: %d %s, %d ok, %d not stopped",
                 len(done),
+                "key" if len(done) == 1 else "keys",
                 len(done) - failed,
                 failed,
             )
@@ -535,6 +542,7 @@ class MassActions:
                 )
             else:
                 seen.update(action)
+                await _tell(seen.on_poll, action)
                 if action.is_terminal:
                     return action
             delay = max(next(intervals), retry_after)
@@ -589,6 +597,19 @@ async def _notify(on_outcome: OnOutcome | None, outcome: StopOutcome) -> None:
         raise
     except Exception:
         logger.exception("on_outcome raised for mass action %s", outcome.bulk_key)
+
+
+async def _tell(on_poll: OnPoll | None, action: MassAction) -> None:
+    if on_poll is None:
+        return
+    try:
+        result = on_poll(action)
+        if inspect.isawaitable(result):
+            await result
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        logger.exception("on_poll raised for mass action %s", action.bulk_key)
 
 
 def poll_intervals(policy: PollPolicy) -> Iterator[float]:

@@ -7,10 +7,17 @@ thread with its own loop (through click's CliRunner), as it would in a shell.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
+import pty
+import re
+import select
+import signal
 import socket
+import struct
 import sys
-from collections.abc import Mapping
+import termios
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +37,7 @@ ZUORA_VARIABLES = (
     "ZUORA_ACCESS_TOKEN",
     "ZUORA_ENTITY_IDS",
     "ZUORA_MAX_ATTEMPTS",
+    "ZUORA_REQUEST_TIMEOUT",
 )
 
 
@@ -88,3 +96,68 @@ PYTHON = sys.executable
 @pytest.fixture
 def env_for(sim: Any) -> dict[str, str | None]:
     return sim_env(sim)
+
+
+async def run_in_terminal(
+    *args: str,
+    env: Mapping[str, str],
+    columns: int = 80,
+    until: Callable[[str], bool] | None = None,
+    timeout: float = 30.0,
+) -> tuple[int, str]:
+    """Run ``python -m aiozuora ARGS`` on a pseudo-terminal ``columns`` wide,
+    as a person at a terminal would; return the exit code and all it drew.
+
+    With ``until``, SIGINT is sent once the output so far satisfies it.
+    """
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    process = await asyncio.create_subprocess_exec(
+        PYTHON,
+        "-m",
+        "aiozuora",
+        *args,
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env={k: v for k, v in env.items() if k != "COLUMNS"},
+    )
+    os.close(secondary)
+    chunks: list[bytes] = []
+    interrupted = False
+
+    def read() -> bytes:
+        ready, _, _ = select.select([primary], [], [], 0.05)
+        if not ready:
+            return b""
+        try:
+            return os.read(primary, 65536)
+        except OSError:  # the terminal closed: the process is gone
+            return b"\0"
+
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            chunk = await asyncio.to_thread(read)
+            if chunk == b"\0":
+                break
+            chunks.append(chunk)
+            text = b"".join(chunks).decode(errors="replace")
+            if until is not None and not interrupted and until(text):
+                process.send_signal(signal.SIGINT)
+                interrupted = True
+            if process.returncode is not None and not chunk:
+                break
+        code = await asyncio.wait_for(process.wait(), timeout)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        os.close(primary)
+    return code, b"".join(chunks).decode(errors="replace")
+
+
+def screen_lines(text: str) -> list[str]:
+    """What a terminal shows of ``text``, line by line, escape codes removed."""
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07", "", text)
+    return [line.split("\r")[-1] for line in plain.replace("\r\n", "\n").split("\n")]

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from aiozuora import MassAction
 
 from .conftest import invoke, one_line_error
@@ -97,55 +99,59 @@ async def test_stop_without_wait_returns_at_once(
     assert str(sim.action(key).status) in ("Stopping", "Stopped")
 
 
-async def test_stopping_a_completed_action_exits_1(
-    sim: Any, env_for: dict[str, str]
+@pytest.mark.parametrize("wait", [False, True], ids=["no-wait", "wait"])
+async def test_an_action_finished_before_the_stop_is_not_ok(
+    sim: Any, env_for: dict[str, str], wait: bool
 ) -> None:
+    # ok means what the user asked for: the action is Stopping or Stopped.
+    # The SDK's StopOutcome.ok is true for a finished action under --wait;
+    # the command line says the same thing with and without it.
     done = sim.seed_action("Completed", total=10)
+    failed = sim.seed_action("Failed", total=10)
     running = sim.seed_action("Processing", total=20_000)
-
-    result = await invoke("stop", done, running, "--json", env=env_for)
-
-    assert result.exit_code == 1, result.output
-    first, second = json.loads(result.stdout)
-    assert first["ok"] is False
-    assert first["status"] == "Completed"
-    assert "cannot be stopped" in first["error"]
-    assert second["ok"] is True
-    assert second["status"] in ("Stopping", "Stopped")
-
-
-async def test_waiting_on_an_action_that_completed_first_exits_1(
-    sim: Any, env_for: dict[str, str]
-) -> None:
-    # With --wait, an action that finished before the stop is simply in its
-    # final state; it was not stopped all the same.
-    done = sim.seed_action("Completed", total=10)
-    running = sim.seed_action("Processing", total=20_000)
+    options = ["--wait", *FAST_POLL] if wait else []
 
     result = await invoke(
-        "stop", done, running, "--wait", "--json", *FAST_POLL, env=env_for
+        "stop", done, failed, running, "--json", *options, env=env_for
     )
 
     assert result.exit_code == 1, result.output
-    first, second = json.loads(result.stdout)
-    assert first["status"] == "Completed"
-    assert second == {
-        "bulk_key": running,
-        "ok": True,
-        "status": "Stopped",
-        "error": None,
+    first, second, third = json.loads(result.stdout)
+    assert first == {
+        "bulk_key": done,
+        "ok": False,
+        "status": "Completed",
+        "error": "it had already finished as Completed: there was nothing to stop",
     }
+    assert second["ok"] is False
+    assert second["status"] == "Failed"
+    assert "already finished as Failed" in second["error"]
+    assert third["ok"] is True
+    assert third["error"] is None
+    assert (
+        third["status"] == "Stopped"
+        if wait
+        else third["status"]
+        in (
+            "Stopping",
+            "Stopped",
+        )
+    )
 
 
 async def test_stop_table_says_what_happened(sim: Any, env_for: dict[str, str]) -> None:
     failed = sim.seed_action("Failed", total=10)
+    unknown = "0" * 32
 
-    result = await invoke("stop", failed, env=env_for)
+    result = await invoke("stop", failed, unknown, env=env_for)
 
-    assert result.exit_code == 1, result.output
-    assert failed in result.stdout
-    assert "failed" in result.stdout
-    assert "cannot be stopped" in result.stdout
+    assert result.exit_code == 2, result.output
+    out = " ".join(result.stdout.split())
+    assert f"{failed} Failed not stopped" in out
+    assert f"{failed}: it had already finished as Failed" in out
+    assert f"{unknown} - failed" in out
+    assert "No mass action has the bulk key" in out
+    assert "finished before the stop landed" not in out
 
 
 async def test_stop_rejects_bad_options(sim: Any, env_for: dict[str, str]) -> None:

@@ -20,13 +20,26 @@ from aiozuora import PollPolicy, RetryPolicy, ZuoraClient
 from aiozuora.cli._spans import span_tree
 from aiozuora.simulator import Fault
 
-from .conftest import PROJECT, PYTHON, run_cli, subprocess_env
+from .conftest import (
+    PROJECT,
+    PYTHON,
+    run_cli,
+    run_in_terminal,
+    screen_lines,
+    subprocess_env,
+)
 
 TRACK_ID = re.compile(r"[0-9a-f]{32}-[0-9a-f]{16}")
 
 
+SUMMARY_ROW = re.compile(
+    r"^([0-9a-f]{32}) +(Stopped|Completed) +([0-9,]+) +([0-9,]+) +([0-9,]+)$"
+)
+
+
 def test_demo_runs_to_the_summary_table() -> None:
-    # The console script, as the README's quick start runs it.
+    # The console script, as the README's quick start runs it, into a pipe
+    # that says it is 80 columns wide.
     started = time.monotonic()
     process = subprocess.run(
         [str(Path(PYTHON).parent / "aiozuora"), "demo"],
@@ -34,21 +47,44 @@ def test_demo_runs_to_the_summary_table() -> None:
         text=True,
         timeout=60,
         cwd=PROJECT,
-        env=subprocess_env(),
+        env=subprocess_env(COLUMNS="80"),
     )
     elapsed = time.monotonic() - started
 
     assert process.returncode == 0, process.stderr
     out = process.stdout
     assert "Mass actions after the stop" in out
-    assert out.count("Stopped") >= 6
-    assert "not stoppable" in out
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert [line for line in lines if line != line.rstrip()] == []
+    rows = [m.groups() for line in lines if (m := SUMMARY_ROW.match(line))]
+    assert len(rows) == 7
+    assert [status for _, status, *_ in rows].count("Stopped") == 6
+    for _, _, *counts in rows:
+        assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", count) for count in counts)
+    # The records of each action add up: no number is clipped.
+    assert sum(int(c.replace(",", "")) for c in rows[0][2:]) == 1_200
+    assert sum(int(c.replace(",", "")) for c in rows[-1][2:]) == 2_500
     assert "Retries (client.stats.retries)" in out
     for reason in ("HTTP 500", "HTTP 429", "connection error"):
         assert reason in out
     assert len(TRACK_ID.findall(out)) >= 7
     assert "Traceback" not in process.stderr
     assert elapsed < 20
+
+
+async def test_demo_on_an_80_column_terminal() -> None:
+    code, screen = await run_in_terminal("demo", env=subprocess_env(), columns=80)
+
+    assert code == 0, screen
+    lines = screen_lines(screen)
+    assert max(len(line) for line in lines) <= 80
+    # The live view: every bar's counts whole, and the status beside them.
+    text = "\n".join(lines)
+    assert re.search(r"\d,\d{3}/12,000 +Stopped +stopped", text)
+    assert re.search(r"2,500/2,500 +Completed +not stoppable", text)
+    rows = [m.groups() for line in lines if (m := SUMMARY_ROW.match(line))]
+    assert len(rows) == 7
 
 
 def test_demo_json_with_trace() -> None:

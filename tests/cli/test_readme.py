@@ -41,3 +41,18 @@ def test_defaults_table_matches_the_policies() -> None:
         for field in dataclasses.fields(policy):
             assert _table_default(field.name) == getattr(policy, field.name), field.name
     assert _table_default("timeout") == DEFAULT_WAIT_TIMEOUT
+
+
+def test_every_variable_the_command_line_reads_is_documented() -> None:
+    from aiozuora.cli._config import ENVIRONMENT_VARIABLES
+
+    for variable in ENVIRONMENT_VARIABLES:
+        assert re.search(rf"^\| `{variable}` \| `--", README, re.MULTILINE), variable
+
+
+def test_response_file_rows_is_called_as_the_readme_shows() -> None:
+    from aiozuora import ResponseFile, RowOutcome
+
+    assert callable(ResponseFile.rows)
+    assert "response.rows(RowOutcome.FAILED)" in README
+    assert RowOutcome.FAILED.value == "N"

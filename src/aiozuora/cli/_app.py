@@ -6,6 +6,7 @@ import asyncio
 import csv
 import logging
 import sys
+import traceback
 from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
@@ -19,24 +20,31 @@ from rich.table import Table
 from .. import (
     DEFAULT_WAIT_TIMEOUT,
     MASS_ACTION_TYPES,
+    AuthenticationError,
     MassAction,
     MassActionStatus,
+    NoResponseFileError,
+    PermissionDeniedError,
     PollPolicy,
     ResponseFile,
     RowOutcome,
     StopOutcome,
     TransportError,
+    WaitTimeoutError,
+    ZuoraClient,
     ZuoraError,
     __version__,
 )
 from .._models import validate_bulk_key
-from ._config import Connection, connection_options, json_option
+from ._config import Connection, Seconds, connection_options, json_option
 from ._failures import (
     EXIT_ACTION_FAILED,
     EXIT_CONFIG,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     CliFailure,
+    Settings,
     describe,
     exit_code_of,
 )
@@ -46,8 +54,8 @@ from ._render import (
     outcome_json,
     outcomes_table,
     progress,
+    records_text,
     stdout_console,
-    stopped,
     summary_table,
 )
 
@@ -56,19 +64,45 @@ __all__ = ["cli"]
 _LOG_HANDLER = "aiozuora-cli"
 
 
+def verbosity() -> int:
+    """How many -v the command line was given."""
+    context = click.get_current_context(silent=True)
+    if context is None:
+        return 0
+    return int(context.find_root().params.get("verbose") or 0)
+
+
 def run(
-    body: Callable[[], Coroutine[Any, Any, int]], *, base_url: str | None = None
+    body: Callable[[], Coroutine[Any, Any, int]],
+    *,
+    connection: Connection | None = None,
 ) -> None:
     """Run one command's coroutine and end the process with its exit code.
 
-    A failure of a kind the user can fix becomes one line on stderr and the
-    exit code of its kind; anything else is a bug and keeps its traceback.
+    Every failure becomes one line on stderr: a failure the user can fix with
+    the exit code of its kind (a ValueError or TypeError is the SDK refusing
+    an argument: a usage error), anything else exit 1 with a pointer to -v,
+    which prints the traceback too. Ctrl-C exits 130.
     """
     try:
         code: int = asyncio.run(body())
-    except (CliFailure, ZuoraError) as error:
-        click.echo(f"aiozuora: {describe(error, base_url=base_url)}", err=True)
+    except KeyboardInterrupt:
+        click.echo("aiozuora: interrupted", err=True)
+        code = EXIT_INTERRUPTED
+    except (CliFailure, ZuoraError, ValueError, TypeError) as error:
+        if verbosity() and not isinstance(error, CliFailure):
+            traceback.print_exc()
+        settings = connection.settings if connection is not None else Settings()
+        click.echo(f"aiozuora: {describe(error, settings)}", err=True)
         code = exit_code_of(error)
+    except Exception as error:
+        if verbosity():
+            traceback.print_exc()
+        text = str(error).strip().splitlines()
+        line = f"unexpected {type(error).__name__}" + (f": {text[0]}" if text else "")
+        hint = "" if verbosity() else " (run with -v for details)"
+        click.echo(f"aiozuora: {line}{hint}", err=True)
+        code = EXIT_ACTION_FAILED
     click.get_current_context().exit(code)
 
 
@@ -102,7 +136,7 @@ def poll_policy(interval: float | None) -> PollPolicy | None:
 def timeout_option(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--timeout",
-        type=click.FloatRange(min=0, min_open=True),
+        type=Seconds(),
         default=DEFAULT_WAIT_TIMEOUT,
         show_default=True,
         help="Seconds to wait for a final state.",
@@ -112,7 +146,7 @@ def timeout_option(function: Callable[..., Any]) -> Callable[..., Any]:
 def poll_option(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--poll-interval",
-        type=click.FloatRange(min=0, min_open=True),
+        type=Seconds(),
         default=None,
         help="Seconds before the first poll (later polls back off from there).",
     )(function)
@@ -123,6 +157,76 @@ def show_action(action: MassAction, as_json: bool) -> None:
         echo_json(action.to_json())
     else:
         stdout_console().print(action_table(action))
+
+
+def final_exit_code(action: MassAction) -> int:
+    """0, or 1 with a line on stderr when the action Failed."""
+    if action.status != MassActionStatus.FAILED:
+        return EXIT_OK
+    click.echo(
+        f"aiozuora: mass action {action.bulk_key} Failed "
+        f"({records_text(action)} processed)",
+        err=True,
+    )
+    return EXIT_ACTION_FAILED
+
+
+async def watch(
+    client: ZuoraClient, bulk_key: str, timeout: float, poll: PollPolicy | None
+) -> MassAction:
+    """Wait for a final state, showing the status and records as polls see them.
+
+    The action is looked up once first, so that a host that cannot be reached,
+    refused credentials or an unknown key end the command at once rather than
+    after the timeout (polls that fail do not end a wait).
+    """
+    action = await client.mass_actions.get(bulk_key)
+    if action.is_terminal:
+        return action
+    with progress(bar=False, records=True) as display:
+        task = display.add_task(
+            f"Waiting for {bulk_key[:8]}…",
+            total=None,
+            status=str(action.status),
+            records=records_text(action),
+        )
+
+        def show(state: MassAction) -> None:
+            display.update(task, status=str(state.status), records=records_text(state))
+
+        return await client.mass_actions.wait(
+            bulk_key, timeout=timeout, poll=poll, on_poll=show
+        )
+
+
+def timeout_json(error: WaitTimeoutError, settings: Settings) -> dict[str, Any]:
+    """What ``wait --json`` prints when the wait gives up."""
+    last = error.last
+    return {
+        "bulk_key": error.bulk_key,
+        "status": None if last is None else str(last.status),
+        "error": describe(error, settings),
+        "last": None if last is None else last.to_json(),
+    }
+
+
+async def watch_and_show(
+    client: ZuoraClient,
+    bulk_key: str,
+    timeout: float,
+    poll: PollPolicy | None,
+    connection: Connection,
+    as_json: bool,
+) -> int:
+    """``watch``, then print the final state; return the exit code it calls for."""
+    try:
+        action = await watch(client, bulk_key, timeout, poll)
+    except WaitTimeoutError as error:
+        if as_json:
+            echo_json(timeout_json(error, connection.settings))
+        raise
+    show_action(action, as_json)
+    return final_exit_code(action)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -137,12 +241,15 @@ def show_action(action: MassAction, as_json: bool) -> None:
 def cli(verbose: int) -> None:
     """Stop, watch and inspect Zuora mass actions (Mass Updater).
 
-    Connection settings come from options or from ZUORA_BASE_URL,
-    ZUORA_CLIENT_ID, ZUORA_CLIENT_SECRET and ZUORA_ENTITY_IDS. Try
-    `aiozuora demo` for a tour against the built-in simulator.
+    Connection settings come from each command's options or from the
+    environment: ZUORA_BASE_URL (a URL or an environment name such as
+    us-sandbox), ZUORA_CLIENT_ID and ZUORA_CLIENT_SECRET (or
+    ZUORA_ACCESS_TOKEN instead), ZUORA_ENTITY_IDS, ZUORA_MAX_ATTEMPTS and
+    ZUORA_REQUEST_TIMEOUT. Try `aiozuora demo` for a tour against the
+    built-in simulator.
 
     Exit codes: 0 all well, 1 some action failed or could not be stopped,
-    2 usage error, 3 authentication or configuration error.
+    2 usage error, 3 authentication or configuration error, 130 interrupted.
     """
     configure_logging(verbose)
 
@@ -181,7 +288,7 @@ def get(key: str, connection: Connection, as_json: bool) -> None:
         show_action(action, as_json)
         return EXIT_OK
 
-    run(body, base_url=connection.display_url)
+    run(body, connection=connection)
 
 
 @cli.command()
@@ -213,13 +320,24 @@ def stop(
 ) -> None:
     """Stop the mass actions KEY... (Pending or Processing ones).
 
-    Exits 1 when any action could not be stopped: it failed, had already
-    Completed, or the stop was refused.
+    An action counts as ok when it is Stopping or Stopped (with --wait,
+    Stopped), with or without --wait. One that had already finished as
+    Completed or Failed is not ok: its status is shown, and the error says
+    there was nothing to stop. With --json, each key gets
+    {"bulk_key", "ok", "status", "error"}.
+
+    Exits 0 when every action is ok; otherwise 1 (an action finished first,
+    a stop was refused, a wait timed out), 2 for a key Zuora does not know,
+    3 when the host cannot be reached or the credentials are refused.
     """
     checked = bulk_keys(keys)
 
     async def body() -> int:
         async with connection.client() as client:
+            refused = await first_look(client, checked[0])
+            if refused is not None:
+                outcomes = [StopOutcome(key, None, refused) for key in checked]
+                return report_outcomes(outcomes, as_json, connection)
             with progress(bar=True) as display:
                 task = display.add_task(
                     "Stopping and waiting" if wait else "Stopping", total=len(checked)
@@ -238,20 +356,37 @@ def stop(
                 )
         return report_outcomes(outcomes, as_json, connection)
 
-    run(body, base_url=connection.display_url)
+    run(body, connection=connection)
+
+
+async def first_look(client: ZuoraClient, bulk_key: str) -> ZuoraError | None:
+    """Look at one action before stopping many: a host that cannot be reached
+    or refused credentials fail every key alike, so find out once.
+
+    Returns that failure, or None when Zuora answered (an unknown key is left
+    for its own outcome to report).
+    """
+    try:
+        await client.mass_actions.get(bulk_key)
+    except (TransportError, AuthenticationError, PermissionDeniedError) as error:
+        return error
+    except ZuoraError:
+        return None
+    return None
 
 
 def report_outcomes(
     outcomes: Sequence[StopOutcome], as_json: bool, connection: Connection
 ) -> int:
     """Print the outcomes of ``stop``; return the exit code they call for."""
+    rows = [outcome_json(outcome) for outcome in outcomes]
     if as_json:
-        echo_json([outcome_json(outcome) for outcome in outcomes])
+        echo_json(rows)
     else:
         stdout_console().print(outcomes_table(outcomes))
 
     errors = [outcome.error for outcome in outcomes if outcome.error is not None]
-    nothing_worked = not any(outcome.ok for outcome in outcomes)
+    nothing_worked = not any(row["ok"] for row in rows)
     # Refused credentials, or a Zuora that answered none of the calls, is a
     # setting to fix rather than a property of the actions: say so once.
     config_errors = [
@@ -261,12 +396,12 @@ def report_outcomes(
         and (nothing_worked or not isinstance(error, TransportError))
     ]
     if config_errors:
-        line = describe(config_errors[0], base_url=connection.display_url)
+        line = describe(config_errors[0], connection.settings)
         click.echo(f"aiozuora: {line}", err=True)
         return EXIT_CONFIG
     if any(exit_code_of(error) == EXIT_USAGE for error in errors):
         return EXIT_USAGE
-    if all(stopped(outcome) for outcome in outcomes):
+    if all(row["ok"] for row in rows):
         return EXIT_OK
     return EXIT_ACTION_FAILED
 
@@ -286,21 +421,25 @@ def wait(
 ) -> None:
     """Wait until the mass action KEY reaches a final state, and show it.
 
-    Exits 1 when the action Failed or the wait timed out.
+    The action is looked up first, so that an unknown key (exit 2), a host
+    that cannot be reached or refused credentials (exit 3) fail at once.
+    Exits 1 when the action Failed or the wait timed out; with --json, a
+    timeout prints {"bulk_key", "status", "error", "last"}.
     """
     (bulk_key,) = bulk_keys([key])
 
     async def body() -> int:
         async with connection.client() as client:
-            with progress(bar=False) as display:
-                display.add_task(f"Waiting for {bulk_key}", total=None)
-                action = await client.mass_actions.wait(
-                    bulk_key, timeout=timeout, poll=poll_policy(poll_interval)
-                )
-        show_action(action, as_json)
-        return EXIT_ACTION_FAILED if action.status == MassActionStatus.FAILED else 0
+            return await watch_and_show(
+                client,
+                bulk_key,
+                timeout,
+                poll_policy(poll_interval),
+                connection,
+                as_json,
+            )
 
-    run(body, base_url=connection.display_url)
+    run(body, connection=connection)
 
 
 @cli.command()
@@ -309,7 +448,7 @@ def wait(
 )
 @click.option(
     "--action-type",
-    type=click.Choice(MASS_ACTION_TYPES),
+    type=click.Choice(MASS_ACTION_TYPES, case_sensitive=False),
     required=True,
     help="What Zuora does with each record of FILE.",
 )
@@ -340,7 +479,9 @@ def submit(
     """Upload FILE (a .csv, or a .zip holding one) as a new mass action.
 
     Prints the new bulk key, or with --wait the action's final state (exit 1
-    when it Failed).
+    when it Failed or the wait timed out). A file Zuora would refuse (empty,
+    a header without records, over 4 MB, a zip that is not one CSV) is a
+    usage error (exit 2) and nothing is uploaded.
     """
 
     async def body() -> int:
@@ -354,15 +495,16 @@ def submit(
                 else:
                     click.echo(bulk_key)
                 return EXIT_OK
-            with progress(bar=False) as display:
-                display.add_task(f"Waiting for {bulk_key}", total=None)
-                action = await client.mass_actions.wait(
-                    bulk_key, timeout=timeout, poll=poll_policy(poll_interval)
-                )
-        show_action(action, as_json)
-        return EXIT_ACTION_FAILED if action.status == MassActionStatus.FAILED else 0
+            return await watch_and_show(
+                client,
+                bulk_key,
+                timeout,
+                poll_policy(poll_interval),
+                connection,
+                as_json,
+            )
 
-    run(body, base_url=connection.display_url)
+    run(body, connection=connection)
 
 
 @cli.command()
@@ -372,7 +514,8 @@ def submit(
     "-o",
     type=click.Path(dir_okay=False, writable=True, allow_dash=True, path_type=Path),
     default=None,
-    help="Write the response file's rows as CSV to this file ('-' for stdout).",
+    help="Write the response file's rows as CSV to this file ('-' for stdout); "
+    "a file that cannot be written is a usage error (exit 2).",
 )
 @connection_options
 @json_option
@@ -386,16 +529,34 @@ def results(
     processed (blank).
     """
     (bulk_key,) = bulk_keys([key])
+    if output is not None and str(output) != "-" and not output.parent.is_dir():
+        fail(f"cannot write {output}: no directory {output.parent}", EXIT_USAGE)
 
     async def body() -> int:
         async with connection.client() as client:
             with progress(bar=False) as display:
                 display.add_task("Downloading the response file", total=None)
-                # NoResponseFileError (exit 1) says why there is none.
-                response = await client.mass_actions.response_file(bulk_key)
+                try:
+                    response = await client.mass_actions.response_file(bulk_key)
+                except NoResponseFileError as error:
+                    # Exit 1; the message says why there is none.
+                    if as_json:
+                        echo_json(
+                            {
+                                "bulk_key": bulk_key,
+                                "status": str(error.action.status),
+                                "error": describe(error),
+                            }
+                        )
+                    raise
 
         if output is not None:
-            write_csv(response, output)
+            try:
+                write_csv(response, output)
+            except OSError as error:
+                raise CliFailure(
+                    f"cannot write {output}: {error.strerror or error}", EXIT_USAGE
+                ) from None
         summary = {
             "bulk_key": bulk_key,
             "succeeded": response.succeeded,
@@ -409,7 +570,7 @@ def results(
             show_results(summary, response, output)
         return EXIT_OK
 
-    run(body, base_url=connection.display_url)
+    run(body, connection=connection)
 
 
 def show_results(
@@ -421,10 +582,11 @@ def show_results(
         "Failed": f"{summary['failed']:,}",
         "Unprocessed": f"{summary['unprocessed']:,}",
     }
-    if output is not None:
-        rows["Written to"] = str(output)
     console = stdout_console()
     console.print(summary_table("Response file", rows))
+    if output is not None:
+        # On a line of its own, so that a long path is never folded.
+        console.print(f"Rows written to {output}", markup=False, soft_wrap=True)
 
     reasons = Counter(
         row.error_message or "(no message)" for row in response.rows(RowOutcome.FAILED)

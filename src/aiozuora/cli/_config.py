@@ -3,18 +3,66 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from .. import Environment, RetryPolicy, ZuoraClient
-from ._failures import EXIT_CONFIG, CliFailure
+from .._client import environment_names
+from ._failures import EXIT_CONFIG, CliFailure, Settings
 
-__all__ = ["Connection", "connection_options", "json_option"]
+__all__ = [
+    "ENVIRONMENT_VARIABLES",
+    "Connection",
+    "Seconds",
+    "connection_options",
+    "json_option",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: Every variable the connection options read, in the order --help lists them.
+ENVIRONMENT_VARIABLES = (
+    "ZUORA_BASE_URL",
+    "ZUORA_CLIENT_ID",
+    "ZUORA_CLIENT_SECRET",
+    "ZUORA_ACCESS_TOKEN",
+    "ZUORA_ENTITY_IDS",
+    "ZUORA_MAX_ATTEMPTS",
+    "ZUORA_REQUEST_TIMEOUT",
+)
+
+#: The request timeout ZuoraClient uses when given none.
+DEFAULT_REQUEST_TIMEOUT = 30.0
+
+
+class Seconds(click.FloatRange):
+    """A finite number of seconds greater than zero: no nan, no inf."""
+
+    name = "seconds"
+
+    def __init__(self) -> None:
+        super().__init__(min=0, min_open=True)
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(
+                f"{value!r} is not a finite number of seconds greater than 0",
+                param,
+                ctx,
+            )
+        return number
+
+
+def _known_environments() -> str:
+    return ", ".join(environment_names())
 
 
 @dataclass(frozen=True)
@@ -27,6 +75,14 @@ class Connection:
     access_token: str | None = field(default=None, repr=False)
     entity_ids: tuple[str, ...] = ()
     max_attempts: int | None = None
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    #: Which option or variable each setting came from, by parameter name.
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def source(self, name: str) -> str:
+        """The option or variable the user set ``name`` with (the variable when
+        they set neither)."""
+        return self.sources.get(name, f"ZUORA_{name.upper()}")
 
     def target(self) -> str | Environment:
         """The base URL, or the Environment an environment name stands for."""
@@ -42,16 +98,32 @@ class Connection:
             return value.rstrip("/")
         try:
             return Environment.from_name(value)
-        except ValueError as error:
+        except ValueError:
             raise CliFailure(
-                f"ZUORA_BASE_URL {value!r} is neither a URL nor an environment "
-                f"name ({error})",
+                f"{self.source('base_url')} {value!r} is neither a URL nor a known "
+                f"environment name; known: {_known_environments()}",
                 EXIT_CONFIG,
             ) from None
 
     def client(self) -> ZuoraClient:
         """A ZuoraClient for these settings; a CliFailure says what is missing."""
         target = self.target()
+        oauth = [
+            self.source(name)
+            for name, value in (
+                ("client_id", self.client_id),
+                ("client_secret", self.client_secret),
+            )
+            if value
+        ]
+        if self.access_token and oauth:
+            raise CliFailure(
+                f"both an access token ({self.source('access_token')}) and OAuth "
+                f"client credentials ({' and '.join(oauth)}) are set: unset one of "
+                "them (the token is used as it is; the OAuth client has tokens "
+                "fetched and refreshed)",
+                EXIT_CONFIG,
+            )
         if not self.access_token:
             missing = [
                 name
@@ -82,6 +154,7 @@ class Connection:
                 access_token=self.access_token or None,
                 entity_ids=list(self.entity_ids) or None,
                 retry=retry,
+                timeout=self.request_timeout,
             )
         except ValueError as error:
             # The message names the setting; it never contains the secret.
@@ -94,6 +167,19 @@ class Connection:
         except CliFailure:
             return None
         return target.value if isinstance(target, Environment) else target
+
+    @property
+    def settings(self) -> Settings:
+        """What failure messages say about this connection."""
+        return Settings(
+            base_url=self.display_url,
+            base_url_setting=self.source("base_url"),
+            access_token_setting=(
+                self.source("access_token") if self.access_token else None
+            ),
+            client_id_setting=self.source("client_id"),
+            client_secret_setting=self.source("client_secret"),
+        )
 
 
 def _split_ids(
@@ -113,6 +199,23 @@ def json_option(function: F) -> F:
         is_flag=True,
         help="Print JSON for scripts instead of tables.",
     )(function)
+
+
+_OPTION_OF = {
+    "base_url": "--base-url",
+    "client_id": "--client-id",
+    "client_secret": "--client-secret",
+    "access_token": "--access-token",
+}
+
+
+def _sources(ctx: click.Context) -> dict[str, str]:
+    """For each setting given on the command line, the option's name."""
+    return {
+        name: option
+        for name, option in _OPTION_OF.items()
+        if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
+    }
 
 
 def connection_options(function: F) -> F:
@@ -141,7 +244,7 @@ def connection_options(function: F) -> F:
         "--access-token",
         envvar="ZUORA_ACCESS_TOKEN",
         show_envvar=True,
-        help="A bearer token to use instead of the OAuth client.",
+        help="A bearer token to use instead of the OAuth client (not with it).",
     )
     @click.option(
         "--entity-id",
@@ -159,6 +262,16 @@ def connection_options(function: F) -> F:
         show_envvar=True,
         help="Attempts per call, retries included (1 turns retrying off).",
     )
+    @click.option(
+        "--request-timeout",
+        type=Seconds(),
+        envvar="ZUORA_REQUEST_TIMEOUT",
+        default=DEFAULT_REQUEST_TIMEOUT,
+        show_default=True,
+        show_envvar=True,
+        help="Seconds each HTTP attempt may take before it is given up (and "
+        "retried, up to --max-attempts).",
+    )
     @functools.wraps(function)
     def wrapper(
         *args: Any,
@@ -168,6 +281,7 @@ def connection_options(function: F) -> F:
         access_token: str | None,
         entity_ids: tuple[str, ...],
         max_attempts: int | None,
+        request_timeout: float,
         **kwargs: Any,
     ) -> Any:
         connection = Connection(
@@ -177,6 +291,8 @@ def connection_options(function: F) -> F:
             access_token=access_token,
             entity_ids=entity_ids,
             max_attempts=max_attempts,
+            request_timeout=request_timeout,
+            sources=_sources(click.get_current_context()),
         )
         return function(*args, connection=connection, **kwargs)
 

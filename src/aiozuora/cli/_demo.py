@@ -23,8 +23,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
 )
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Column, Table
 
 from .. import (
     MassAction,
@@ -235,7 +235,12 @@ async def run_demo(*, trace: bool, as_json: bool) -> int:
             }
         )
     else:
+        if live_display_wanted():
+            console.print()
         console.print(summary_table(batch))
+        console.print()
+        console.print(stops_table(batch))
+        console.print()
         console.print(retries_table(retries, faults_hit, attempts))
         if trace:
             explain_trace(console, spans)
@@ -267,17 +272,22 @@ async def stop_batch(
 ) -> None:
     """stop_many over the batch, with a live view of each action's records."""
     by_key = {action.bulk_key: action for action in batch}
+    # About 75 columns wide, so that every part stays legible at 80.
     display = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[status]:<10} {task.fields[result]}"),
+        TextColumn("{task.description}", table_column=Column(no_wrap=True)),
+        BarColumn(bar_width=16),
+        TextColumn(
+            "{task.completed:>6,.0f}/{task.total:<6,.0f}",
+            table_column=Column(no_wrap=True),
+        ),
+        TextColumn("{task.fields[status]:<10}", table_column=Column(no_wrap=True)),
+        TextColumn("{task.fields[result]}", table_column=Column(no_wrap=True)),
         console=console,
         disable=not live_display_wanted(),
     )
     tasks = {
         action.bulk_key: display.add_task(
-            f"{action.bulk_key[:8]}… {action.action_type:<21}",
+            f"{action.bulk_key[:8]}…",
             total=action.total,
             status=action.seeded_status,
             result="",
@@ -321,7 +331,7 @@ def _result(outcome: StopOutcome) -> str:
     if outcome.ok and status == MassActionStatus.STOPPED:
         return "[green]stopped[/]"
     if status in (MassActionStatus.COMPLETED, MassActionStatus.FAILED):
-        return f"[yellow]already {status}: not stoppable[/]"
+        return "[yellow]not stoppable[/]"
     return "[red]failed[/]" if outcome.error else ""
 
 
@@ -399,43 +409,66 @@ def _count(value: int | None) -> str:
 
 
 def summary_table(batch: Sequence[DemoAction]) -> Table:
+    """Each action's final status and records, in 80 columns, numbers whole."""
     table = Table(
         title="Mass actions after the stop",
         title_justify="left",
         box=box.SIMPLE_HEAD,
+        show_edge=False,
         pad_edge=False,
         caption=(
-            "Records counted in each action's response file (Success Y / N / "
-            "blank); Zuora writes none\nfor an action stopped before it started "
-            "processing.\nThe Zuora-Track-Id is what the stop call sent: "
-            "{trace id}-{span id} of its operation's span.\nAll share the trace "
-            "id of the stop_many call, so one search in Zuora's logs finds the "
-            "whole batch."
+            "Records as counted in each action's response file (Success Y, N or "
+            "blank). An action stopped before it started processing has no "
+            "file: its counts are the ones Zuora reports."
         ),
         caption_justify="left",
     )
-    table.add_column("Bulk key\nZuora-Track-Id of the stop", no_wrap=True)
-    table.add_column("Final status", min_width=14)
-    table.add_column("Succeeded", justify="right", no_wrap=True)
-    table.add_column("Failed", justify="right", no_wrap=True)
-    table.add_column("Unprocessed", justify="right", no_wrap=True)
+    table.add_column("Bulk key", no_wrap=True, min_width=32)
+    table.add_column("Status", no_wrap=True, min_width=9)
+    table.add_column("Succeeded", justify="right", no_wrap=True, min_width=9)
+    table.add_column("Failed", justify="right", no_wrap=True, min_width=6)
+    table.add_column("Unprocessed", justify="right", no_wrap=True, min_width=11)
     for action in batch:
         succeeded, failed, unprocessed = action.counts or (None, None, None)
         if action.final is None:
             status = "[red]unknown[/]"
         elif action.stopped:
-            was = f"was {action.seeded_status}" + (
-                "" if action.has_file else ", no file"
-            )
-            status = f"[green]{action.final.status}[/]\n[dim]{was}[/]"
+            status = f"[green]{action.final.status}[/]"
         else:
-            status = f"[yellow]{action.final.status}[/]\n[dim]not stoppable[/]"
+            status = f"[yellow]{action.final.status}[/]"
         table.add_row(
-            f"{action.bulk_key}\n[cyan]{action.track_id or '-'}[/]",
+            action.bulk_key,
             status,
             _count(succeeded),
             _count(failed),
             _count(unprocessed),
+        )
+    return table
+
+
+def stops_table(batch: Sequence[DemoAction]) -> Table:
+    """The state each stop found, and the Zuora-Track-Id it sent: a table of
+    its own, so that the long id squeezes none of the numbers."""
+    table = Table(
+        title="The stops",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        caption=(
+            "A Completed action has nothing to stop and stays as it is. A "
+            "Zuora-Track-Id is {trace id}-{span id} of the stop's operation span; "
+            "all share the trace id of the stop_many call, so one search in "
+            "Zuora's logs finds the whole batch."
+        ),
+        caption_justify="left",
+    )
+    table.add_column("Bulk key", no_wrap=True)
+    table.add_column("Was", no_wrap=True)
+    table.add_column("Zuora-Track-Id of the stop", no_wrap=True, style="cyan")
+    for action in batch:
+        table.add_row(
+            f"{action.bulk_key[:8]}…", action.seeded_status, action.track_id or "-"
         )
     return table
 
@@ -446,15 +479,17 @@ def retries_table(retries: Counter[str], faults_hit: int, attempts: int) -> Tabl
         title="Retries (client.stats.retries)",
         title_justify="left",
         box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
         caption=(
             f"The simulator injected {faults_hit} faults; {total} retries rode "
-            f"them out, {attempts} HTTP attempts in all.\n(aiohttp itself resends "
+            f"them out, {attempts} HTTP attempts in all. (aiohttp itself resends "
             "a dropped GET or PUT once before the retry policy sees it.)"
         ),
         caption_justify="left",
     )
     table.add_column("Fault seen", no_wrap=True)
-    table.add_column("Retries", justify="right")
+    table.add_column("Retries", justify="right", no_wrap=True)
     table.add_column("What the client did")
     for reason, count in sorted(retries.items()):
         table.add_row(reason, str(count), _RETRY_STORIES.get(reason, "retried"))

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import IO, Any, cast
 
 import click
-from rich.console import Console
+from rich import box
+from rich.console import Console, Group, RenderableType
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
-from .. import MassAction, MassActionStatus, StopOutcome
+from .. import (
+    MassAction,
+    MassActionNotStoppableError,
+    MassActionStatus,
+    StopOutcome,
+)
 
 __all__ = [
     "action_table",
@@ -32,12 +41,35 @@ __all__ = [
 ]
 
 
+class _Unpadded(io.TextIOBase):
+    """Writes to ``stream`` with the spaces that end a line left off: rich pads
+    every table line to the table's width, which is noise in a file or a pipe."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._spaces = ""
+
+    def write(self, text: str) -> int:
+        *lines, last = (self._spaces + text).split("\n")
+        body = last.rstrip(" ")
+        self._spaces = last[len(body) :]
+        done = "".join(line.rstrip(" ") + "\n" for line in lines)
+        self._stream.write(done + body)
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
 def stdout_console() -> Console:
-    """A console on the current stdout; wide enough not to fold keys in pipes."""
+    """A console on the current stdout.
+
+    On a terminal rich finds the width; elsewhere it takes COLUMNS, or 80.
+    Keys never fold (their columns do not wrap), and lines carry no padding.
+    """
     terminal = sys.stdout.isatty()
     return Console(
-        file=sys.stdout,
-        width=None if terminal else 200,
+        file=sys.stdout if terminal else cast(IO[str], _Unpadded(sys.stdout)),
         highlight=False,
         soft_wrap=False,
     )
@@ -48,11 +80,17 @@ def live_display_wanted() -> bool:
     return sys.stdout.isatty() and sys.stderr.isatty()
 
 
-def progress(*, bar: bool) -> Progress:
-    """A progress display on stderr, hidden when stdout is not a terminal."""
-    columns = [SpinnerColumn(), TextColumn("{task.description}")]
+def progress(*, bar: bool, records: bool = False) -> Progress:
+    """A progress display on stderr, hidden when stdout is not a terminal.
+
+    With ``records``, each task shows the ``status`` and ``records`` fields it
+    is given (a mass action's state while a wait polls it).
+    """
+    columns: list[ProgressColumn] = [SpinnerColumn(), TextColumn("{task.description}")]
     if bar:
-        columns += [BarColumn(), MofNCompleteColumn()]
+        columns += [BarColumn(bar_width=20), MofNCompleteColumn()]
+    if records:
+        columns.append(TextColumn("{task.fields[status]} {task.fields[records]}"))
     columns.append(TimeElapsedColumn())
     return Progress(
         *columns,
@@ -98,6 +136,11 @@ def action_table(action: MassAction) -> Table:
     return table
 
 
+def records_text(action: MassAction) -> str:
+    """``1,200 of 4,000 records``: how far a mass action got."""
+    return f"{_count(action.processed_count)} of {_count(action.total_count)} records"
+
+
 def stopped(outcome: StopOutcome) -> bool:
     """True when the stop took: the action is Stopping or Stopped."""
     return (
@@ -108,7 +151,29 @@ def stopped(outcome: StopOutcome) -> bool:
     )
 
 
-def _error_line(error: BaseException | None) -> str | None:
+def _state_of(outcome: StopOutcome) -> MassAction | None:
+    if outcome.action is not None:
+        return outcome.action
+    found = getattr(outcome.error, "action", None) or getattr(
+        outcome.error, "last", None
+    )
+    return found if isinstance(found, MassAction) else None
+
+
+def _error_line(outcome: StopOutcome) -> str | None:
+    action = _state_of(outcome)
+    finished = action is not None and action.status in (
+        MassActionStatus.COMPLETED,
+        MassActionStatus.FAILED,
+    )
+    if finished and (
+        outcome.error is None or isinstance(outcome.error, MassActionNotStoppableError)
+    ):
+        # With --wait the SDK returns such an action as its final state, without
+        # --wait it raises; either way the stop found it finished.
+        assert action is not None
+        return f"it had already finished as {action.status}: there was nothing to stop"
+    error = outcome.error
     if error is None:
         return None
     text = str(error).strip()
@@ -116,38 +181,42 @@ def _error_line(error: BaseException | None) -> str | None:
 
 
 def outcome_json(outcome: StopOutcome) -> dict[str, Any]:
-    """``{"bulk_key", "ok", "status", "error"}`` for one key of ``stop``."""
-    action = outcome.action
-    if action is None:
-        action = getattr(outcome.error, "action", None) or getattr(
-            outcome.error, "last", None
-        )
+    """``{"bulk_key", "ok", "status", "error"}`` for one key of ``stop``.
+
+    ``ok`` is what the user asked for: the action is Stopping or Stopped. An
+    action that had already Completed or Failed is not ok, with or without
+    --wait (the SDK's ``StopOutcome.ok`` differs there: ``stop_and_wait``
+    counts a final state reached first as a result, not an error).
+    """
+    action = _state_of(outcome)
     return {
         "bulk_key": outcome.bulk_key,
-        "ok": outcome.ok,
+        "ok": stopped(outcome),
         "status": None if action is None else str(action.status),
-        "error": _error_line(outcome.error),
+        "error": _error_line(outcome),
     }
 
 
-def outcomes_table(outcomes: Sequence[StopOutcome]) -> Table:
-    table = Table(title="Stop")
+def outcomes_table(outcomes: Sequence[StopOutcome]) -> RenderableType:
+    """A row per key, then a line per key that has something to say: the
+    details wrap at the terminal's width instead of squeezing the table."""
+    table = Table(title="Stop", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("Bulk key", no_wrap=True)
-    table.add_column("Status")
-    table.add_column("Result")
-    table.add_column("Detail", overflow="fold")
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Result", no_wrap=True)
+    details: list[Text] = []
     for outcome in outcomes:
         row = outcome_json(outcome)
-        detail = row["error"] or ""
-        if stopped(outcome):
+        if row["ok"]:
             result = "[green]stopped[/]"
-        elif outcome.ok:
+        elif row["status"] in ("Completed", "Failed"):
             result = "[yellow]not stopped[/]"
-            detail = detail or "it finished before the stop landed"
         else:
             result = "[red]failed[/]"
-        table.add_row(outcome.bulk_key, row["status"] or "-", result, detail)
-    return table
+        table.add_row(outcome.bulk_key, row["status"] or "-", result)
+        if row["error"]:
+            details.append(Text(f"{outcome.bulk_key}: {row['error']}"))
+    return Group(table, *details)
 
 
 def summary_table(title: str, rows: Mapping[str, str]) -> Table:

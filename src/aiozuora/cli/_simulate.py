@@ -98,11 +98,7 @@ def simulate(
             click.echo("Simulator stopped.")
         return EXIT_OK
 
-    try:
-        run(body)
-    except KeyboardInterrupt:
-        # Only where no signal handler could be installed (not the main thread).
-        click.echo("Simulator stopped.")
+    run(body)
 
 
 def announce(simulator: ZuoraSimulator, keys: list[str], as_json: bool) -> None:
