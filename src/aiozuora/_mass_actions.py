@@ -250,8 +250,10 @@ class MassActions:
         With ``wait=True`` each key is stopped and waited for as by
         ``stop_and_wait`` (``timeout`` applies to each key from its start) and
         ``action`` is its final state. With ``wait=False`` each key is stopped as
-        by ``stop`` and ``action`` is the state looked up right after (``None``
-        if that look-up failed).
+        by ``stop``, with one request per key: ``action`` is ``None`` when Zuora
+        accepted the stop (the action is now Stopping or Stopped; no state was
+        read), and the state looked up when Zuora refused the stop (already
+        Stopping or Stopped: ok; already Completed or Failed: the error).
 
         ``on_outcome`` (a function or a coroutine function) is called with each
         outcome as it is known, once per position, for progress reports; an
@@ -557,7 +559,7 @@ class MassActions:
                     key, limit, policy
                 )
             else:
-                action = await self._stop(key, look=True)
+                action = await self._stop(key, look=False)
         except asyncio.CancelledError:
             raise
         except MassActionNotStoppableError as error:

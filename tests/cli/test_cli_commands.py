@@ -95,7 +95,7 @@ async def test_stop_without_wait_returns_at_once(
 
     assert result.exit_code == 0, result.output
     assert key in result.stdout
-    assert "stopped" in result.stdout
+    assert "stop accepted" in result.stdout
     assert str(sim.action(key).status) in ("Stopping", "Stopped")
 
 
@@ -128,15 +128,8 @@ async def test_an_action_finished_before_the_stop_is_not_ok(
     assert "already finished as Failed" in second["error"]
     assert third["ok"] is True
     assert third["error"] is None
-    assert (
-        third["status"] == "Stopped"
-        if wait
-        else third["status"]
-        in (
-            "Stopping",
-            "Stopped",
-        )
-    )
+    # Without --wait an accepted stop is one request: no state is read.
+    assert third["status"] == ("Stopped" if wait else None)
 
 
 async def test_stop_table_says_what_happened(sim: Any, env_for: dict[str, str]) -> None:

@@ -102,8 +102,10 @@ async def test_without_wait_stop_semantics_apply(
     )
 
     first, second, third = outcomes
-    assert first.ok and first.action is not None
-    assert first.action.status is MassActionStatus.STOPPING
+    # Accepted: no state was read, one request for the key.
+    assert first.ok and first.action is None and first.error is None
+    assert sim.action(processing).status is MassActionStatus.STOPPING
+    assert [r.method for r in sim.requests if processing in r.path] == ["PUT"]
     assert not second.ok
     assert isinstance(second.error, MassActionNotStoppableError)
     assert second.action is not None

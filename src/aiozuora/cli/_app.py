@@ -335,8 +335,9 @@ def stop(
 ) -> None:
     """Stop the mass actions KEY... (Pending or Processing ones).
 
-    An action counts as ok when it is Stopping or Stopped (with --wait,
-    Stopped), with or without --wait. One that had already finished as
+    An action counts as ok when Zuora accepted the stop (without --wait, one
+    request per key and no status read: the action is then Stopping or
+    Stopped) or it is Stopping or Stopped. One that had already finished as
     Completed or Failed is not ok: its status is shown, and the error says
     there was nothing to stop. With --json, each key gets
     {"bulk_key", "ok", "status", "error"}.

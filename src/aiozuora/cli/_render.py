@@ -142,12 +142,13 @@ def records_text(action: MassAction) -> str:
 
 
 def stopped(outcome: StopOutcome) -> bool:
-    """True when the stop took: the action is Stopping or Stopped."""
-    return (
-        outcome.ok
-        and outcome.action is not None
-        and outcome.action.status
-        in (MassActionStatus.STOPPING, MassActionStatus.STOPPED)
+    """True when the stop took: Zuora accepted it (without --wait no state is
+    read then), or the action is Stopping or Stopped."""
+    if not outcome.ok:
+        return False
+    return outcome.action is None or outcome.action.status in (
+        MassActionStatus.STOPPING,
+        MassActionStatus.STOPPED,
     )
 
 
@@ -207,7 +208,9 @@ def outcomes_table(outcomes: Sequence[StopOutcome]) -> RenderableType:
     details: list[Text] = []
     for outcome in outcomes:
         row = outcome_json(outcome)
-        if row["ok"]:
+        if row["ok"] and row["status"] is None:
+            result = "[green]stop accepted[/]"
+        elif row["ok"]:
             result = "[green]stopped[/]"
         elif row["status"] in ("Completed", "Failed"):
             result = "[yellow]not stopped[/]"
