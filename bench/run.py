@@ -722,7 +722,6 @@ def machine() -> Json:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Benchmarks of aiozuora against a local simulator.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
         "-s",
@@ -735,33 +734,37 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--scale",
         type=float,
         default=1.0,
-        help="multiply the request counts of every scenario",
+        help="multiply the request counts of every scenario (default: 1)",
     )
     parser.add_argument(
         "--time-scale",
         type=float,
         default=1.0,
-        help="multiply the times to stop and the poll intervals (scenarios 3, 4)",
+        help="multiply the times to stop and the poll intervals (scenarios 3, 4; "
+        "default: 1)",
     )
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs per client in scenario 1"
+        "--repeat",
+        type=int,
+        default=5,
+        help="runs per client in scenario 1 (default: 5)",
     )
     parser.add_argument(
         "--poll-durations",
         type=float,
         nargs="+",
         default=[1.0, 5.0, 30.0],
-        help="seconds an action takes to stop, in scenario 4",
+        help="seconds an action takes to stop, in scenario 4 (default: 1 5 30)",
     )
     parser.add_argument(
-        "--poll-samples", type=int, default=5, help="actions per duration"
+        "--poll-samples", type=int, default=5, help="actions per duration (default: 5)"
     )
     parser.add_argument(
         "--throughput-concurrency",
         type=int,
         nargs="+",
         default=[TENANT_CONCURRENCY, 2 * TENANT_CONCURRENCY],
-        help="concurrency levels of scenario 5",
+        help="concurrency levels of scenario 5 (default: 40 80)",
     )
     parser.add_argument(
         "--zuora-python",

@@ -47,7 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--max-connections", type=int, default=20)
     parser.add_argument(
-        "--token-every", type=float, default=5.0, help="seconds between expiries"
+        "--token-every", type=float, default=2.0, help="seconds between expiries"
     )
     parser.add_argument(
         "--attempt-timeout",

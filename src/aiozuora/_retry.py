@@ -5,9 +5,14 @@ The rules (``RetryPolicy`` holds the numbers):
 - Only allowlisted failures are retried: connection errors, per-attempt
   timeouts, HTTP 429, 500, 502, 503 and 504, and Zuora error categories 50, 61,
   70 and 99 whatever the HTTP status; category 60 at most once per call.
-- A 401 after which a fresh token may help is retried once, after a refresh,
+- A 401 after which a fresh token may help is retried after a refresh,
   without counting against ``max_attempts`` (a POST too: Zuora refused it
-  before doing anything).
+  before doing anything). A 401 on the attempt right after a refresh ends the
+  call, since the fresh token was refused too: this never loops. A token that
+  expires again later in a long call, after other failures, is refreshed again.
+- A 409 on a request that carries an Idempotency-Key means Zuora is still
+  working on an earlier attempt with that key: it is retried with backoff, and
+  Zuora answers the stored result once that attempt is done.
 - A POST is retried only when it could not have reached Zuora (the connection
   was never made) or when it carries an Idempotency-Key.
 - Delays use full jitter; a Retry-After on a 429, a 503 or a category 70 is
@@ -86,6 +91,8 @@ class Failure:
     refresh: bool = False
     #: Retried at most once per call (category 60).
     once: bool = False
+    #: Retried only when the request carries an Idempotency-Key (a 409).
+    needs_idempotency_key: bool = False
 
 
 class Failed(Exception):
@@ -111,6 +118,8 @@ def api_failure(error: APIError, *, refreshable: bool) -> Failure:
         return Failure(error, f"category {category}", retry_after=delay)
     if category in ONCE_CATEGORIES:
         return Failure(error, f"category {category}", retry_after=delay, once=True)
+    if status == 409:
+        return Failure(error, "HTTP 409", needs_idempotency_key=True)
     return Failure(error, None)
 
 
@@ -142,7 +151,8 @@ class RetryRun:
         self.stats = stats
         self.rng = rng or _JITTER
         self.started = time.monotonic()
-        self.refreshed = False
+        self.refreshes = 0
+        self.just_refreshed = False
         self.once_reasons: set[str] = set()
 
     def remaining(self) -> float:
@@ -199,7 +209,9 @@ class RetryRun:
         if failure.reason is None:
             return False
         if failure.refresh:
-            return not self.refreshed
+            return not self.just_refreshed
+        if failure.needs_idempotency_key and not self.idempotency_key:
+            return False
         if failure.sent and self._unsafe():
             return False
         return not (failure.once and failure.reason in self.once_reasons)
@@ -215,7 +227,7 @@ class RetryRun:
         return exc.failure
 
     def _retries_so_far(self, state: RetryCallState) -> int:
-        return state.attempt_number - 1 - int(self.refreshed)
+        return state.attempt_number - 1 - self.refreshes
 
     def _wait(self, state: RetryCallState) -> float:
         failure = self._failure(state)
@@ -243,8 +255,9 @@ class RetryRun:
     def _before_sleep(self, state: RetryCallState) -> None:
         failure = self._failure(state)
         reason = failure.reason or "unknown"
+        self.just_refreshed = failure.refresh
         if failure.refresh:
-            self.refreshed = True
+            self.refreshes += 1
         if failure.once:
             self.once_reasons.add(reason)
         self.stats.retries[reason] += 1
@@ -266,6 +279,8 @@ class RetryRun:
 
     def _give_up(self, failure: Failure, attempts: int) -> None:
         if failure.reason is None:
+            return
+        if failure.needs_idempotency_key and not self.idempotency_key:
             return
         if failure.sent and self._unsafe() and not failure.refresh:
             why = "it may have reached Zuora and has no Idempotency-Key"

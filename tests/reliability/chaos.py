@@ -75,12 +75,10 @@ class ChaosConfig:
     #: The client's per-attempt timeout; slow answers take ``slow_factor`` times it.
     attempt_timeout: float = 0.3
     slow_factor: float = 1.5
-    #: Every token is expired 0.4 s into a round and this often after. The
-    #: client refreshes its token at most once per call (after a 401), so this
-    #: stays well above the longest call: one that meets several faults, waits
-    #: for its turn on each attempt and for ``attempt_timeout`` on each slow
-    #: answer can last seconds when the machine is busy.
-    token_every: float = 5.0
+    #: Every token is expired 0.4 s into a round and this often after, so that
+    #: long calls (several faults, a wait for a connection on each attempt, a
+    #: slow answer or two) meet more than one expiry.
+    token_every: float = 1.0
     seed: int = 7
     #: Generous enough that running out of attempts is practically impossible
     #: at these fault rates (0.21 ** 10 per call), so that every error left is
@@ -318,7 +316,7 @@ class Round:
         self.check_tasks(tasks_before)
         attempts = client.stats.attempts - stats_before[0]
         retries = client.stats.retries - stats_before[1]
-        first_attempts, v1 = self.check_budget(attempts, retries)
+        first_attempts, v1 = self.check_budget(attempts, retries, expiries)
         return RoundReport(
             keys=len(keys),
             seconds=seconds,
@@ -405,7 +403,7 @@ class Round:
             self.problem(f"{len(left)} tasks still running: {left[:3]}")
 
     def check_budget(
-        self, attempts: int, retries: Counter[str]
+        self, attempts: int, retries: Counter[str], expiries: int
     ) -> tuple[int, list[Any]]:
         """Attempts against spans, the retry policy and the simulator's log."""
         policy = self.config.retry
@@ -437,8 +435,9 @@ class Round:
             for count in [(span.attributes or {}).get("http.request.resend_count")]
         ]
         first = resends.count(0)
-        # max_attempts tries, plus one after a token refresh.
-        if resends and max(resends) > policy.max_attempts:
+        # max_attempts tries, plus one after each token refresh, and a call
+        # refreshes only after a 401 that an expiry caused.
+        if resends and max(resends) + 1 > policy.max_attempts + expiries:
             self.problem(f"a call made {max(resends) + 1} attempts")
         total = sum(retries.values())
         slack = token_failures * self.config.concurrency

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from aiozuora import AuthenticationError, RetryPolicy, ZuoraClient
+from aiozuora import AuthenticationError, RetryPolicy, ServerError, ZuoraClient
 from aiozuora.simulator import Fault, ZuoraSimulator
 
 from .conftest import MakeClient, api_requests, token_requests, wait_until
@@ -149,6 +149,35 @@ async def test_a_401_that_persists_is_not_a_loop(
     assert caught.value.attempts == 2
     assert len(api_requests(sim)) == 2
     assert len(token_requests(sim)) == 2
+
+
+async def test_a_token_that_expires_again_later_in_the_call_is_refreshed_again(
+    client: ZuoraClient, sim: Any, bulk_key: str
+) -> None:
+    sim.inject(Fault(401, method="GET"))
+    sim.inject(Fault(500, method="GET"))
+    sim.inject(Fault(401, method="GET"))
+
+    await client._call_json("GET", f"/v1/bulk/{bulk_key}")
+
+    assert [r.status for r in api_requests(sim)] == [401, 500, 401, 200]
+    assert len(token_requests(sim)) == 3
+    assert client.stats.retries == {"HTTP 401": 2, "HTTP 500": 1}
+
+
+async def test_refreshes_do_not_lift_the_cap_on_other_retries(
+    make_client: MakeClient, sim: Any, bulk_key: str
+) -> None:
+    client = make_client(retry=RetryPolicy(max_attempts=2, initial_backoff=0.001))
+    for _ in range(3):
+        sim.inject(Fault(401, method="GET"))
+        sim.inject(Fault(500, method="GET"))
+
+    with pytest.raises(ServerError) as caught:
+        await client._call_json("GET", f"/v1/bulk/{bulk_key}")
+
+    assert [r.status for r in api_requests(sim)] == [401, 500, 401, 500]
+    assert caught.value.attempts == 4
 
 
 async def test_a_401_on_a_post_refreshes_and_retries_once(

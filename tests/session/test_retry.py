@@ -419,3 +419,34 @@ async def test_the_deadline_also_shortens_an_attempt(
     assert 0.25 <= time.monotonic() - started < 1.0
     assert caught.value.timed_out
     assert caught.value.attempts == 1
+
+
+async def test_a_409_with_an_idempotency_key_is_retried_until_the_first_is_done(
+    client: ZuoraClient, sim: Any
+) -> None:
+    # 409: an earlier attempt with the same key is still in progress. The code
+    # is of a category that is not retried by itself (30, a rule restriction).
+    sim.inject(Fault(409, code="50000030", method="POST", times=2))
+
+    body = await client._call_json(
+        "POST", "/v1/bulk", data=upload_form, idempotency_key="upload-42"
+    )
+
+    assert len(body["bulkKey"]) == 32
+    posts = api_requests(sim, "/v1/bulk")
+    assert [r.status for r in posts] == [409, 409, 200]
+    assert {r.headers["Idempotency-Key"] for r in posts} == {"upload-42"}
+    assert client.stats.retries == {"HTTP 409": 2}
+
+
+async def test_a_409_without_an_idempotency_key_is_not_retried(
+    client: ZuoraClient, sim: Any, bulk_key: str
+) -> None:
+    sim.inject(Fault(409, code="50000030", method="PUT", times=2))
+
+    with pytest.raises(InvalidRequestError) as caught:
+        await client._call_json("PUT", f"/v1/bulk/{bulk_key}/stop")
+
+    assert caught.value.status == 409
+    assert caught.value.attempts == 1
+    assert len(api_requests(sim, f"/v1/bulk/{bulk_key}/stop")) == 1
