@@ -335,12 +335,12 @@ def stop(
 ) -> None:
     """Stop the mass actions KEY... (Pending or Processing ones).
 
-    An action counts as ok when Zuora accepted the stop (without --wait, one
-    request per key and no status read: the action is then Stopping or
-    Stopped) or it is Stopping or Stopped. One that had already finished as
-    Completed or Failed is not ok: its status is shown, and the error says
-    there was nothing to stop. With --json, each key gets
-    {"bulk_key", "ok", "status", "error"}.
+    An action is ok when the stop took: Zuora accepted it (without --wait,
+    one request per key and no status read; the action is then Stopping or
+    Stopped), or it is Stopping or Stopped (Stopped, with --wait). One that
+    had already finished as Completed or Failed is not ok, with or without
+    --wait: its status is shown, and the error says there was nothing to
+    stop. With --json, each key gets {"bulk_key", "ok", "status", "error"}.
 
     Exits 0 when every action is ok; otherwise 1 (an action finished first,
     a stop was refused, a wait timed out), 2 for a key Zuora does not know,
