@@ -380,9 +380,8 @@ def scenario_zuora_sdk(args: argparse.Namespace, report: Report) -> None:
             result["failures"],
         )
     table.notes.append(
-        "`stop_many(keys, concurrency=40, wait=False)` sends the stop and then "
-        "reads the action's state (2 requests per key); the `stop()` row sends "
-        "only the stop, 1 request per key like zuora-sdk's `stop_mass_updater`. "
+        "`stop_many(keys, concurrency=40, wait=False)` and the `stop()` row "
+        "each send one request per key, like zuora-sdk's `stop_mass_updater`. "
         "Each client runs in its own process (peak RSS includes its imports); "
         "the token fetch and first connection are done before the clock starts."
     )

@@ -10,7 +10,7 @@ tracer the same shape is made from random ids.
 from __future__ import annotations
 
 import asyncio
-import secrets
+import random
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar, Token
@@ -48,6 +48,11 @@ class _Operation:
 _operation: ContextVar[_Operation | None] = ContextVar(
     "aiozuora_operation", default=None
 )
+
+
+# Track ids need to be unique, not secret: like OpenTelemetry's own id
+# generator, use the fast pseudo-random generator, not a system call per id.
+_random_bits = random.getrandbits
 
 
 def current_track_id() -> str | None:
@@ -100,8 +105,8 @@ def _new_operation(span: Span, parent: Span) -> _Operation:
         elif outer is not None:
             trace_part = outer.trace_part
         else:
-            trace_part = secrets.token_hex(16)
-        span_part = secrets.token_hex(8)
+            trace_part = f"{_random_bits(128):032x}"
+        span_part = f"{_random_bits(64):016x}"
     return _Operation(trace_part, f"{trace_part}-{span_part}")
 
 
