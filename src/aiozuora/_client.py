@@ -732,7 +732,9 @@ def _timeout(limit: float, stream: bool) -> aiohttp.ClientTimeout:
         # A download may take longer than one attempt's timeout; what is
         # bounded is connecting and each silence while reading.
         return aiohttp.ClientTimeout(total=None, sock_connect=limit, sock_read=limit)
-    return aiohttp.ClientTimeout(total=limit, sock_read=limit)
+    # The total already bounds a silent read; a sock_read timer as long would
+    # only be re-armed on every chunk received.
+    return aiohttp.ClientTimeout(total=limit)
 
 
 def _transport_failed(now: _Try, exc: BaseException) -> Failed:
