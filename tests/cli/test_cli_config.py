@@ -132,6 +132,8 @@ async def test_unreachable_host_on_stop() -> None:
 
     assert result.exit_code == 3
     assert f"cannot reach {url}" in one_line_error(result)
+    # Every key failed the same way: the one line says it all, no table.
+    assert result.stdout == ""
 
 
 async def test_plain_http_to_a_remote_host_is_refused() -> None:

@@ -27,6 +27,7 @@ from aiozuora.cli._config import ENVIRONMENT_VARIABLES
 from aiozuora.simulator import Fault
 
 from .conftest import (
+    PYTHON,
     clean_env,
     closed_port,
     invoke,
@@ -513,3 +514,37 @@ async def test_wait_shows_the_status_and_records_as_it_polls(sim: Any) -> None:
     assert code == 1, screen
     assert "Processing" in screen
     assert "of 5,000 records" in screen
+
+
+async def test_a_reader_that_goes_away_ends_the_command_quietly(sim: Any) -> None:
+    key = sim.seed_action("Completed", total=20_000)
+    env = subprocess_env(
+        ZUORA_BASE_URL=sim.base_url,
+        ZUORA_CLIENT_ID=sim.client_id,
+        ZUORA_CLIENT_SECRET=sim.client_secret,
+    )
+    reader, writer = os.pipe()
+    process = await asyncio.create_subprocess_exec(
+        PYTHON,
+        "-m",
+        "aiozuora",
+        "results",
+        key,
+        "--output",
+        "-",
+        stdout=writer,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    os.close(writer)
+    assert process.stderr is not None
+
+    # Like `| head -c 100`: read a little, then close the pipe.
+    start = await asyncio.to_thread(os.read, reader, 100)
+    os.close(reader)
+    errors = await asyncio.wait_for(process.stderr.read(), 30)
+    code = await asyncio.wait_for(process.wait(), 30)
+
+    assert start.startswith(b"Object Key") or b"Success" in start
+    assert errors == b""
+    assert code == 141

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from aiozuora import DEFAULT_WAIT_TIMEOUT, PollPolicy, RetryPolicy
+from aiozuora import DEFAULT_WAIT_TIMEOUT, Environment, PollPolicy, RetryPolicy
 
 from .conftest import PROJECT
 
@@ -56,3 +56,14 @@ def test_response_file_rows_is_called_as_the_readme_shows() -> None:
     assert callable(ResponseFile.rows)
     assert "response.rows(RowOutcome.FAILED)" in README
     assert RowOutcome.FAILED.value == "N"
+
+
+def test_the_environment_table_matches_environment_from_name() -> None:
+    rows = re.findall(
+        r"^\| `([A-Z0-9_]+)` \| (.+?) \| `(https://[^`]+)` \|$", README, re.MULTILINE
+    )
+    assert {member for member, _, _ in rows} == {m.name for m in Environment}
+    for member, names, url in rows:
+        assert Environment[member].value == url
+        for name in re.findall(r"`([^`]+)`", names):
+            assert Environment.from_name(name) is Environment[member], name

@@ -11,6 +11,7 @@ import pytest
 
 from aiozuora.simulator import ZuoraSimulator
 from aiozuora.simulator.__main__ import main
+from aiozuora.simulator._simulator import _url_host
 
 from .conftest import Api
 
@@ -93,3 +94,21 @@ async def test_python_dash_m_prints_the_url_and_credentials(
 def test_program_refuses_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--failure-rate", "2"]) == 2
     assert "failure_rate" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("host", "url_host"),
+    [
+        ("0.0.0.0", "127.0.0.1"),
+        ("::", "[::1]"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("::1", "[::1]"),
+        ("localhost", "localhost"),
+    ],
+)
+def test_a_wildcard_listen_address_gets_a_loopback_url(
+    host: str, url_host: str
+) -> None:
+    # Clients accept http:// for loopback hosts only, and a wildcard address
+    # is no address to connect to.
+    assert _url_host(host) == url_host

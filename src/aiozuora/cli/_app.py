@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import logging
+import os
 import sys
 import traceback
 from collections import Counter
@@ -40,6 +41,7 @@ from .._models import validate_bulk_key
 from ._config import Connection, Seconds, connection_options, json_option
 from ._failures import (
     EXIT_ACTION_FAILED,
+    EXIT_BROKEN_PIPE,
     EXIT_CONFIG,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -52,6 +54,7 @@ from ._failures import (
 from ._render import (
     action_table,
     echo_json,
+    outcome_details,
     outcome_json,
     outcomes_table,
     progress,
@@ -87,6 +90,12 @@ def run(
     """
     try:
         code: int = asyncio.run(body())
+    except BrokenPipeError:
+        # The reader went away (``| head``): nothing is wrong and nothing more
+        # can be said. Point stdout at nothing so that the interpreter's final
+        # flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         click.echo("aiozuora: interrupted", err=True)
         code = EXIT_INTERRUPTED
@@ -396,11 +405,6 @@ def report_outcomes(
 ) -> int:
     """Print the outcomes of ``stop``; return the exit code they call for."""
     rows = [outcome_json(outcome) for outcome in outcomes]
-    if as_json:
-        echo_json(rows)
-    else:
-        stdout_console().print(outcomes_table(outcomes))
-
     errors = [outcome.error for outcome in outcomes if outcome.error is not None]
     nothing_worked = not any(row["ok"] for row in rows)
     # Refused credentials, or a Zuora that answered none of the calls, is a
@@ -411,6 +415,16 @@ def report_outcomes(
         if exit_code_of(error) == EXIT_CONFIG
         and (nothing_worked or not isinstance(error, TransportError))
     ]
+    if as_json:
+        echo_json(rows)
+    elif not (config_errors and nothing_worked):
+        # A table in which every key failed the same way would only repeat
+        # the one line below.
+        console = stdout_console()
+        console.print(outcomes_table(outcomes))
+        for line in outcome_details(outcomes):
+            console.print(line, soft_wrap=True, markup=False, highlight=False)
+
     if config_errors:
         line = describe(config_errors[0], connection.settings)
         click.echo(f"aiozuora: {line}", err=True)
@@ -571,6 +585,8 @@ def results(
         if output is not None:
             try:
                 write_csv(response, output)
+            except BrokenPipeError:
+                raise
             except OSError as error:
                 raise CliFailure(
                     f"cannot write {output}: {error.strerror or error}", EXIT_USAGE

@@ -38,6 +38,9 @@ EXIT_USAGE = 2
 EXIT_CONFIG = 3
 #: What shells report for a process ended by SIGINT (128 + 2).
 EXIT_INTERRUPTED = 130
+#: The reader of stdout went away (``aiozuora ... | head``): 128 + SIGPIPE, as a
+#: process killed by that signal would report.
+EXIT_BROKEN_PIPE = 141
 
 
 class CliFailure(Exception):

@@ -10,7 +10,7 @@ from typing import IO, Any, cast
 
 import click
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,7 +21,6 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
-from rich.text import Text
 
 from .. import (
     MassAction,
@@ -33,6 +32,7 @@ from .. import (
 __all__ = [
     "action_table",
     "echo_json",
+    "outcome_details",
     "outcome_json",
     "outcomes_table",
     "progress",
@@ -198,14 +198,12 @@ def outcome_json(outcome: StopOutcome) -> dict[str, Any]:
     }
 
 
-def outcomes_table(outcomes: Sequence[StopOutcome]) -> RenderableType:
-    """A row per key, then a line per key that has something to say: the
-    details wrap at the terminal's width instead of squeezing the table."""
+def outcomes_table(outcomes: Sequence[StopOutcome]) -> Table:
+    """A row per key; what a key has to say is in ``outcome_details``."""
     table = Table(title="Stop", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("Bulk key", no_wrap=True)
     table.add_column("Status", no_wrap=True)
     table.add_column("Result", no_wrap=True)
-    details: list[Text] = []
     for outcome in outcomes:
         row = outcome_json(outcome)
         if row["ok"] and row["status"] is None:
@@ -217,9 +215,17 @@ def outcomes_table(outcomes: Sequence[StopOutcome]) -> RenderableType:
         else:
             result = "[red]failed[/]"
         table.add_row(outcome.bulk_key, row["status"] or "-", result)
-        if row["error"]:
-            details.append(Text(f"{outcome.bulk_key}: {row['error']}"))
-    return Group(table, *details)
+    return table
+
+
+def outcome_details(outcomes: Sequence[StopOutcome]) -> list[str]:
+    """``KEY: reason`` for each key that has something to say, one line each
+    (printed unwrapped: a reason cut in two is harder to read and to grep)."""
+    return [
+        f"{outcome.bulk_key}: {row['error']}"
+        for outcome in outcomes
+        if (row := outcome_json(outcome))["error"]
+    ]
 
 
 def summary_table(title: str, rows: Mapping[str, str]) -> Table:

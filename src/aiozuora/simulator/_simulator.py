@@ -430,4 +430,14 @@ class ZuoraSimulator:
 
 
 def _url_host(host: str) -> str:
+    """The host to put in ``base_url`` for a listening address.
+
+    A wildcard address listens everywhere but cannot be connected to by that
+    name on every system, and clients allow http:// only for loopback hosts:
+    the URL names this machine's loopback address instead.
+    """
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
     return f"[{host}]" if ":" in host else host
