@@ -20,12 +20,44 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=0, help="port (0: any free port)")
     parser.add_argument("--client-id", help="OAuth client id (default: generated)")
     parser.add_argument("--client-secret", help="OAuth secret (default: generated)")
-    parser.add_argument("--pending-seconds", type=float, default=1.0)
-    parser.add_argument("--records-per-second", type=float, default=100.0)
-    parser.add_argument("--stopping-seconds", type=float, default=0.5)
-    parser.add_argument("--failure-rate", type=float, default=0.05)
-    parser.add_argument("--latency", type=float, default=0.0)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--pending-seconds",
+        type=float,
+        default=1.0,
+        help="seconds an uploaded action stays Pending (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--records-per-second",
+        type=float,
+        default=100.0,
+        help="records a Processing action gets through each second "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--stopping-seconds",
+        type=float,
+        default=0.5,
+        help="seconds from Stopping to Stopped (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--failure-rate",
+        type=float,
+        default=0.05,
+        help="share of records answered N, from 0 to 1 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds added to every /v1 answer (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the bulk keys, failing records and random faults; the "
+        "same seed gives the same keys (default: %(default)s)",
+    )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="log every request answered"
     )
