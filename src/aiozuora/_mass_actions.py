@@ -182,7 +182,7 @@ class MassActions:
         Completed or Failed.
         """
         key = validate_bulk_key(bulk_key)
-        await self._stop(key, look=False)
+        await self._stop(key)
 
     async def wait(
         self,
@@ -438,10 +438,10 @@ class MassActions:
             return action
 
     async def _stop(
-        self, key: str, *, look: bool, finished_is_final: bool = False
+        self, key: str, *, finished_is_final: bool = False
     ) -> MassAction | None:
-        """Stop ``key``; return its state if it was looked up (always when
-        ``look``), else None.
+        """Stop ``key``; return its state when a refusal made it look the
+        state up, else None (Zuora accepted the stop).
 
         An action that already Completed or Failed raises
         ``MassActionNotStoppableError``, unless ``finished_is_final``: then its
@@ -466,18 +466,7 @@ class MassActions:
                 return action
 
             logger.info("stop requested for mass action %s", key)
-            if not look:
-                return None
-            try:
-                action = await self._fetch(key)
-            except _TRANSIENT as error:
-                # The stop landed; only the look at its effect failed.
-                logger.info(
-                    "mass action %s: stop requested, state unknown: %s", key, error
-                )
-                return None
-            span.set_attribute("zuora.mass_action.status", str(action.status))
-            return action
+            return None
 
     async def _state_after_failed_stop(
         self, key: str, error: APIError | TransportError | ProtocolError
@@ -516,7 +505,7 @@ class MassActions:
     async def _stop_then_poll(
         self, key: str, policy: PollPolicy, seen: _Seen
     ) -> MassAction:
-        known = await self._stop(key, look=False, finished_is_final=True)
+        known = await self._stop(key, finished_is_final=True)
         if known is not None:
             seen.update(known)
             if known.is_terminal:
@@ -559,7 +548,7 @@ class MassActions:
                     key, limit, policy
                 )
             else:
-                action = await self._stop(key, look=False)
+                action = await self._stop(key)
         except asyncio.CancelledError:
             raise
         except MassActionNotStoppableError as error:
