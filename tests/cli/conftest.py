@@ -13,7 +13,6 @@ import pty
 import re
 import select
 import signal
-import socket
 import struct
 import sys
 import termios
@@ -25,6 +24,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from aiozuora.cli import cli
+
+from ..conftest import closed_port as closed_port
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -73,13 +74,6 @@ def sim_env(sim: Any, **extra: str) -> dict[str, str | None]:
         **extra,
     }
     return clean_env(**values)
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def one_line_error(result: Result) -> str:

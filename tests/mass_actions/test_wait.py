@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import socket
 import time
 
 import pytest
@@ -27,6 +26,7 @@ from aiozuora import (
 from aiozuora._mass_actions import poll_intervals
 from aiozuora.simulator import Fault, ZuoraSimulator
 
+from ..conftest import closed_port
 from .conftest import ManualClock, eventually, sdk_tasks
 
 UNKNOWN_KEY = "0123456789abcdef0123456789abcdef"
@@ -293,12 +293,8 @@ async def test_timeout_with_every_poll_failing_has_no_state(
 async def test_a_wait_on_a_host_that_cannot_be_reached_says_why(
     fast_retry: RetryPolicy, poll: PollPolicy
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-
     async with ZuoraClient(
-        f"http://127.0.0.1:{closed_port}", access_token="t", retry=fast_retry
+        f"http://127.0.0.1:{closed_port()}", access_token="t", retry=fast_retry
     ) as client:
         with pytest.raises(WaitTimeoutError) as caught:
             await client.mass_actions.wait("k1", timeout=0.2, poll=poll)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -11,6 +10,8 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
 from aiozuora import RetryPolicy, ZuoraClient
+
+from ..conftest import closed_port as closed_port
 
 
 def api_requests(sim: Any, path: str | None = None) -> list[Any]:
@@ -24,14 +25,6 @@ def api_requests(sim: Any, path: str | None = None) -> list[Any]:
 
 def token_requests(sim: Any) -> list[Any]:
     return [r for r in sim.requests if r.path == "/oauth/token"]
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on: connecting is refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 MakeClient = Callable[..., ZuoraClient]

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from aiozuora import Environment, RetryPolicy, TransportError, ZuoraClient
 from aiozuora.simulator import ZuoraSimulator
 
+from ..conftest import closed_port
+
 ONCE = RetryPolicy(max_attempts=1)
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_a_refused_connection_names_the_host_and_the_reason() -> None:
