@@ -75,10 +75,13 @@ class ChaosConfig:
     #: The client's per-attempt timeout; slow answers take ``slow_factor`` times it.
     attempt_timeout: float = 0.3
     slow_factor: float = 1.5
-    #: Every token is expired 0.4 s into a round and this often after, so that
-    #: long calls (several faults, a wait for a connection on each attempt, a
-    #: slow answer or two) meet more than one expiry.
-    token_every: float = 1.0
+    #: Every token is expired 0.4 s into a round and this often after. A call
+    #: takes its token before it queues for a connection; when the token is
+    #: expired again during that wait, right after a refresh, the fresh token's
+    #: refusal ends the call (the guard against a refresh loop). Real tokens live
+    #: an hour; here the expiries stay seconds apart so that only a call stuck
+    #: in the queue that long could meet one.
+    token_every: float = 5.0
     seed: int = 7
     #: Generous enough that running out of attempts is practically impossible
     #: at these fault rates (0.21 ** 10 per call), so that every error left is

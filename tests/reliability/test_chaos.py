@@ -4,7 +4,7 @@ mass actions in every state, three rounds with one client in one process.
 Scaled down from the soak (``scripts/soak.py``, 2,000 actions a round): 120
 seeded actions, 6 submitted files, 5 unknown and 5 invalid keys and a tenth
 of the keys given twice per round; tokens expired 0.4 s into each round and
-every second after; millisecond backoff
+every 5 s after; millisecond backoff
 and polling. The fault mix is the soak's: 10% HTTP 500, 5% 429 with
 Retry-After, 3% HTML 502 pages, 2% connections dropped after the request was
 applied, 1% answers slower than the attempt timeout. The three rounds take a
